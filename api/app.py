@@ -1,0 +1,180 @@
+"""The application factory: settings in, a FastAPI app out."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import fastapi_offline
+from fastapi import FastAPI, Request
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.openapi.utils import get_openapi
+from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.routing import APIRoute
+from fastapi.staticfiles import StaticFiles
+
+import api.metadata  # noqa: F401  (every table, before anything touches the database)
+from api import health, keys_router
+from api.db import Database, EngineDatabase, make_engine
+from api.errors import PROBLEM_MEDIA_TYPE, install_error_handlers
+from api.idempotency import IdempotentReplay
+from api.middleware import BodyLimitMiddleware
+from api.pagination import load_secret, set_cursor_secret
+from api.routes import api_routes, is_guarded
+from api.settings import Settings, get_settings
+
+API_TITLE = "smartsteps"
+API_VERSION = "1.0.0"
+API_DESCRIPTION = """\
+A catalogue of smart-city pilots and solutions from Czech municipalities, and a
+tamper-evident trail of their public procurements.
+
+* Reads of the public catalogue and of procurement trails need no key.
+* Writes need `Authorization: Bearer <api key>` (keys come from `smartsteps keys create`).
+* Errors are `application/problem+json` (RFC 9457); validation errors list
+  `errors[{pointer, in, detail}]`.
+* Lists take `limit` and an opaque `cursor` and return `{items, next_cursor}` plus a
+  `Link: <...>; rel="next"` header.
+* `PATCH` needs `If-Match` with the `ETag` of your last read (412 on mismatch, 428 without).
+* Creating `POST`s accept `Idempotency-Key`: a retry with the same key and body returns the
+  stored response; keys are kept for 24 hours (configurable).
+"""
+
+
+def route_unique_id(route: APIRoute) -> str:
+    """Operation ids are the route functions' names: ``list_pilots``, ``record_step``."""
+    return route.name
+
+
+def _routers() -> list[Any]:
+    routers: list[Any] = [health.router, keys_router.router]
+    return routers
+
+
+def create_app(settings: Settings | None = None, database: Database | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    app = FastAPI(
+        title=API_TITLE,
+        version=API_VERSION,
+        description=API_DESCRIPTION,
+        docs_url=None,
+        redoc_url=None,
+        generate_unique_id_function=route_unique_id,
+    )
+    app.state.settings = settings
+    app.state.database = database or EngineDatabase(make_engine(settings))
+    set_cursor_secret(load_secret(settings.effective_secret_key_path))
+
+    install_error_handlers(app)
+
+    async def _replay(_request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, IdempotentReplay)
+        return exc.response()
+
+    app.add_exception_handler(IdempotentReplay, _replay)
+    app.add_middleware(BodyLimitMiddleware, limit=settings.body_limit_bytes)
+
+    for router in _routers():
+        app.include_router(router)
+    _install_docs(app)
+    app.openapi = lambda: openapi_schema(app)  # type: ignore[method-assign]
+    return app
+
+
+def _install_docs(app: FastAPI) -> None:
+    static = Path(fastapi_offline.__file__).resolve().parent / "static"
+    app.mount("/docs-static", StaticFiles(directory=static), name="docs-static")
+
+    @app.get("/docs", include_in_schema=False)
+    def swagger_ui() -> HTMLResponse:
+        return get_swagger_ui_html(
+            openapi_url="/openapi.json",
+            title=f"{API_TITLE} API",
+            swagger_js_url="/docs-static/swagger-ui-bundle.js",
+            swagger_css_url="/docs-static/swagger-ui.css",
+            swagger_favicon_url="/docs-static/favicon.png",
+        )
+
+
+def openapi_schema(app: FastAPI) -> dict[str, Any]:
+    """The OpenAPI document, with every error response described as problem+json."""
+    if app.openapi_schema:
+        return app.openapi_schema
+    schema = get_openapi(
+        title=app.title,
+        version=app.version,
+        description=app.description,
+        routes=app.routes,
+    )
+    problem_ref = {"$ref": "#/components/schemas/Problem"}
+    guarded = {
+        (route.path, method.lower())
+        for route in api_routes(app)
+        if is_guarded(route)
+        for method in route.methods
+    }
+    for path, operations in schema.get("paths", {}).items():
+        for method, operation in operations.items():
+            responses = operation.setdefault("responses", {})
+            extra = ["400", "500"]
+            if "requestBody" in operation:
+                extra += ["413", "422"]
+            if operation.get("parameters"):
+                extra.append("422")
+            if (path, method) in guarded:
+                extra += ["401", "403"]
+            elif operation.get("security"):
+                extra.append("401")
+            for status in extra:
+                responses.setdefault(status, {"description": _describe(status)})
+            for status, response in responses.items():
+                if status.startswith(("4", "5")):
+                    response["content"] = {PROBLEM_MEDIA_TYPE: {"schema": problem_ref}}
+    components = schema.setdefault("components", {}).setdefault("schemas", {})
+    for name in ("HTTPValidationError", "ValidationError"):
+        components.pop(name, None)
+    components.setdefault("Problem", _problem_schema())
+    components.setdefault("FieldError", _field_error_schema())
+    app.openapi_schema = schema
+    return schema
+
+
+def _describe(status: str) -> str:
+    return {
+        "400": "Bad request (malformed JSON, a cursor not issued by this service, ...)",
+        "401": "Missing, unknown, revoked or expired API key",
+        "403": "The key's role or scope does not allow this",
+        "413": "The body is larger than the configured limit",
+        "422": "Invalid values; see errors",
+        "500": "Unexpected error; nothing was written",
+    }.get(status, "Error")
+
+
+def _problem_schema() -> dict[str, Any]:
+    return {
+        "title": "Problem",
+        "type": "object",
+        "description": "RFC 9457 problem details.",
+        "properties": {
+            "type": {"type": "string"},
+            "title": {"type": "string"},
+            "status": {"type": "integer"},
+            "detail": {"type": "string"},
+            "errors": {"type": "array", "items": {"$ref": "#/components/schemas/FieldError"}},
+        },
+        "required": ["type", "title", "status"],
+        "additionalProperties": True,
+    }
+
+
+def _field_error_schema() -> dict[str, Any]:
+    return {
+        "title": "FieldError",
+        "type": "object",
+        "properties": {
+            "pointer": {"type": "string", "description": "JSON pointer inside 'in'"},
+            "in": {"type": "string", "enum": ["body", "query", "path", "header", "cookie"]},
+            "detail": {"type": "string"},
+        },
+        "required": ["pointer", "in", "detail"],
+    }

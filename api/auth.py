@@ -1,0 +1,246 @@
+"""API keys and roles: who is calling, and may they do this."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+from typing import Annotated, Any
+
+from fastapi import Depends, Request, Security
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy import update
+from sqlmodel import Field, Session, SQLModel, select
+
+from api.errors import Forbidden, Unauthorized
+
+KEY_PREFIX = "ssk"
+LAST_USED_RESOLUTION = timedelta(minutes=1)
+
+
+class Role(StrEnum):
+    admin = "admin"
+    officer = "officer"
+    auditor = "auditor"
+    vendor = "vendor"
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def as_utc(moment: datetime) -> datetime:
+    """SQLite returns naive datetimes; every stored time is UTC."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+class ApiKey(SQLModel, table=True):
+    """An API key; only a SHA-256 of its 256-bit secret is stored."""
+
+    __tablename__ = "api_keys"
+
+    id: str = Field(primary_key=True, max_length=16)
+    secret_hash: str = Field(max_length=64)
+    role: str = Field(max_length=16)
+    label: str = Field(max_length=200)
+    municipality_code: str | None = Field(default=None, max_length=6)
+    vendor_id: int | None = Field(default=None)
+    created_at: datetime = Field(default_factory=utcnow)
+    expires_at: datetime | None = None
+    revoked_at: datetime | None = None
+    last_used_at: datetime | None = None
+    created_by_key_id: str | None = Field(default=None, max_length=16)
+
+
+@dataclass(frozen=True)
+class Caller:
+    """The authenticated key behind a request."""
+
+    key_id: str
+    role: Role
+    municipality_code: str | None = None
+    vendor_id: int | None = None
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role is Role.admin
+
+    def acts_for_municipality(self, code: str) -> bool:
+        return self.is_admin or (self.role is Role.officer and self.municipality_code == code)
+
+    def acts_for_vendor(self, vendor_id: int) -> bool:
+        return self.is_admin or (self.role is Role.vendor and self.vendor_id == vendor_id)
+
+
+@dataclass(frozen=True)
+class IssuedKey:
+    key: ApiKey
+    secret: str  # the full key string, shown once
+
+
+def _hash_secret(secret: str) -> str:
+    # The secret has 256 random bits, so a plain SHA-256 is as strong as a slow KDF here.
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def issue_key(
+    session: Session,
+    *,
+    role: Role,
+    label: str,
+    municipality_code: str | None = None,
+    vendor_id: int | None = None,
+    expires_at: datetime | None = None,
+    created_by_key_id: str | None = None,
+) -> IssuedKey:
+    """Create a key; the returned secret is never stored and cannot be shown again."""
+    if role is Role.officer and not municipality_code:
+        raise ValueError("an officer key needs the municipality it acts for")
+    if role is Role.vendor and vendor_id is None:
+        raise ValueError("a vendor key needs the vendor it acts for")
+    if role not in (Role.officer,) and municipality_code:
+        raise ValueError("only an officer key is scoped to a municipality")
+    if role not in (Role.vendor,) and vendor_id is not None:
+        raise ValueError("only a vendor key is scoped to a vendor")
+    key_id = secrets.token_hex(6)
+    secret = secrets.token_urlsafe(32)
+    full = f"{KEY_PREFIX}_{key_id}_{secret}"
+    key = ApiKey(
+        id=key_id,
+        secret_hash=_hash_secret(full),
+        role=role.value,
+        label=label,
+        municipality_code=municipality_code,
+        vendor_id=vendor_id,
+        expires_at=expires_at,
+        created_by_key_id=created_by_key_id,
+    )
+    session.add(key)
+    session.flush()
+    return IssuedKey(key=key, secret=full)
+
+
+def parse_key_id(token: str) -> str | None:
+    parts = token.split("_", 2)
+    if len(parts) != 3 or parts[0] != KEY_PREFIX or len(parts[1]) != 12:
+        return None
+    return parts[1]
+
+
+def authenticate(session: Session, token: str, now: datetime | None = None) -> ApiKey:
+    """The live key for ``token``, or Unauthorized saying why not."""
+    now = now or utcnow()
+    key_id = parse_key_id(token)
+    key = session.get(ApiKey, key_id) if key_id else None
+    if key is None or not hmac.compare_digest(key.secret_hash, _hash_secret(token)):
+        raise Unauthorized("The API key is not valid.")
+    if key.revoked_at is not None:
+        raise Unauthorized("The API key has been revoked.")
+    if key.expires_at is not None and as_utc(key.expires_at) <= now:
+        raise Unauthorized("The API key has expired.")
+    return key
+
+
+def revoke_key(session: Session, key_id: str, now: datetime | None = None) -> ApiKey | None:
+    key = session.get(ApiKey, key_id)
+    if key is None:
+        return None
+    if key.revoked_at is None:
+        key.revoked_at = now or utcnow()
+        session.add(key)
+        session.flush()
+    return key
+
+
+def list_keys(session: Session, after_id: str | None, limit: int) -> list[ApiKey]:
+    query = select(ApiKey).order_by(ApiKey.id).limit(limit)
+    if after_id is not None:
+        query = query.where(ApiKey.id > after_id)
+    return list(session.exec(query))
+
+
+bearer = HTTPBearer(
+    auto_error=False,
+    scheme_name="ApiKey",
+    description="An API key from `smartsteps keys create`, sent as `Authorization: Bearer <key>`.",
+)
+
+
+def optional_caller(
+    request: Request,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Security(bearer)],
+) -> Caller | None:
+    """The caller, or None when anonymous; a key that is sent must be valid."""
+    if request.headers.get("authorization") and credentials is None:
+        raise Unauthorized("Send the key as 'Authorization: Bearer <key>'.")
+    if credentials is None:
+        return None
+    database = request.app.state.database
+    with database.session(write=False) as session:
+        key = authenticate(session, credentials.credentials)
+        caller = Caller(
+            key_id=key.id,
+            role=Role(key.role),
+            municipality_code=key.municipality_code,
+            vendor_id=key.vendor_id,
+        )
+        stale = key.last_used_at is None or utcnow() - as_utc(key.last_used_at) > (
+            LAST_USED_RESOLUTION
+        )
+    if stale:
+        # Recorded in its own short transaction, at most once a minute per key, so reads
+        # do not become writes.
+        with database.session(write=True) as session:
+            session.execute(
+                update(ApiKey).where(ApiKey.id == key.id).values(last_used_at=utcnow())  # type: ignore[arg-type]
+            )
+            session.commit()
+    return caller
+
+
+OptionalCallerDep = Annotated[Caller | None, Depends(optional_caller)]
+
+
+def role_guard(*roles: Role) -> Callable[[Caller | None], Caller]:
+    """A dependency: 401 without a valid key, 403 for a role not in ``roles``.
+
+    Use it as ``Annotated[Caller, Depends(role_guard(Role.admin))]``; the route-guard test
+    finds it by its ``required_roles`` attribute.
+    """
+    allowed = frozenset(roles)
+    names = " or ".join(sorted(r.value for r in allowed))
+
+    def dependency(caller: OptionalCallerDep) -> Caller:
+        if caller is None:
+            raise Unauthorized("This operation needs an API key (Authorization: Bearer <key>).")
+        if caller.role not in allowed:
+            raise Forbidden(
+                f"A key with role '{caller.role.value}' may not do this; it needs {names}."
+            )
+        return caller
+
+    dependency.required_roles = allowed  # type: ignore[attr-defined]
+    return dependency
+
+
+def require_roles(*roles: Role) -> Any:
+    """``Annotated[Caller, Depends(role_guard(*roles))]`` built at run time."""
+    return Annotated[Caller, Depends(role_guard(*roles))]
+
+
+CallerDep = Annotated[Caller, Depends(role_guard(*Role))]
+AdminDep = Annotated[Caller, Depends(role_guard(Role.admin))]
+OfficerOrAdminDep = Annotated[Caller, Depends(role_guard(Role.officer, Role.admin))]
+VendorOrAdminDep = Annotated[Caller, Depends(role_guard(Role.vendor, Role.admin))]
+AuditorOrAdminDep = Annotated[Caller, Depends(role_guard(Role.auditor, Role.admin))]
+WriterDep = Annotated[Caller, Depends(role_guard(Role.admin, Role.officer, Role.vendor))]
+
+
+def ensure(condition: bool, detail: str) -> None:
+    """Raise Forbidden with ``detail`` unless ``condition`` holds (scope checks)."""
+    if not condition:
+        raise Forbidden(detail)

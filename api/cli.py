@@ -1,0 +1,166 @@
+"""The ``smartsteps`` command line: serve, database, keys, OpenAPI."""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from sqlalchemy import Engine
+from sqlmodel import Session, func, select
+
+from api.auth import ApiKey, Role, issue_key, revoke_key, utcnow
+from api.settings import get_settings
+
+app = typer.Typer(help="smartsteps: smart-city catalogue and verifiable procurement trail.")
+db_app = typer.Typer(help="Database schema.")
+keys_app = typer.Typer(help="API keys.")
+app.add_typer(db_app, name="db")
+app.add_typer(keys_app, name="keys")
+
+OPENAPI_PATH = Path(__file__).resolve().parent.parent / "openapi" / "openapi.json"
+
+
+def _engine() -> Engine:
+    from api.db import make_engine
+
+    return make_engine(get_settings())
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
+    workers: Annotated[int, typer.Option(help="Worker processes.")] = 1,
+) -> None:
+    """Serve the API (run 'smartsteps db upgrade' first)."""
+    import uvicorn
+
+    uvicorn.run(
+        "api.main:app", host=host, port=port, workers=workers, log_level="info", proxy_headers=True
+    )
+
+
+@db_app.command("upgrade")
+def db_upgrade(revision: Annotated[str, typer.Argument()] = "head") -> None:
+    """Bring the database schema up to date (creates the SQLite file if needed)."""
+    from api.migrate import upgrade
+
+    settings = get_settings()
+    if settings.is_sqlite:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+    upgrade(settings.effective_database_url, revision)
+    typer.echo(f"database at {revision}: {_redacted(settings.effective_database_url)}")
+
+
+def _redacted(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
+@app.command()
+def bootstrap() -> None:
+    """First start: create the first admin key (printed once)."""
+    with Session(_engine()) as session:
+        admins = session.exec(
+            select(func.count()).select_from(ApiKey).where(ApiKey.role == Role.admin.value)
+        ).one()
+        if admins == 0:
+            issued = issue_key(session, role=Role.admin, label="first admin (bootstrap)")
+            session.commit()
+            typer.echo("")
+            typer.echo("  First admin API key (shown only now; keep it safe):")
+            typer.echo(f"    {issued.secret}")
+            typer.echo("  Use it as:  Authorization: Bearer <key>")
+            typer.echo("")
+
+
+@keys_app.command("create")
+def keys_create(
+    role: Annotated[Role, typer.Option(help="admin, officer, auditor or vendor.")],
+    label: Annotated[str, typer.Option(help="Who or what uses the key.")],
+    municipality: Annotated[
+        str | None, typer.Option(help="Municipality code (officer keys).")
+    ] = None,
+    vendor: Annotated[int | None, typer.Option(help="Vendor id (vendor keys).")] = None,
+    expires: Annotated[
+        datetime | None, typer.Option(help="Expiry, e.g. 2027-12-31T00:00:00 (UTC).")
+    ] = None,
+) -> None:
+    """Create an API key and print it once."""
+    from datetime import UTC
+
+    expires_at = expires.replace(tzinfo=UTC) if expires and expires.tzinfo is None else expires
+    if expires_at is not None and expires_at <= utcnow():
+        typer.echo("error: the expiry lies in the past", err=True)
+        raise typer.Exit(2)
+    with Session(_engine()) as session:
+        try:
+            issued = issue_key(
+                session,
+                role=role,
+                label=label,
+                municipality_code=municipality,
+                vendor_id=vendor,
+                expires_at=expires_at,
+            )
+        except ValueError as exc:
+            typer.echo(f"error: {exc}", err=True)
+            raise typer.Exit(2) from None
+        session.commit()
+        typer.echo(issued.secret)
+        typer.echo(f"key id {issued.key.id}, role {role.value}; shown only now", err=True)
+
+
+@keys_app.command("list")
+def keys_list() -> None:
+    """List keys (ids, roles, labels; never secrets)."""
+    with Session(_engine()) as session:
+        for key in session.exec(select(ApiKey).order_by(ApiKey.created_at)):  # type: ignore[arg-type]
+            state = "revoked" if key.revoked_at else "active"
+            scope = key.municipality_code or (str(key.vendor_id) if key.vendor_id else "-")
+            typer.echo(f"{key.id}\t{key.role}\t{scope}\t{state}\t{key.label}")
+
+
+@keys_app.command("revoke")
+def keys_revoke(key_id: str) -> None:
+    """Revoke a key by its id."""
+    with Session(_engine()) as session:
+        if revoke_key(session, key_id) is None:
+            typer.echo(f"error: no key with id {key_id}", err=True)
+            raise typer.Exit(1)
+        session.commit()
+        typer.echo(f"revoked {key_id}")
+
+
+def current_openapi() -> str:
+    from api.app import create_app
+    from api.settings import Settings
+
+    settings = Settings(database_url="sqlite://")
+    spec = create_app(settings).openapi()
+    return json.dumps(spec, indent=2, ensure_ascii=False, sort_keys=False) + "\n"
+
+
+@app.command()
+def openapi(
+    check: Annotated[
+        bool, typer.Option("--check", help="Fail when openapi/openapi.json is out of date.")
+    ] = False,
+    output: Annotated[Path, typer.Option(help="Where to write the spec.")] = OPENAPI_PATH,
+) -> None:
+    """Write openapi/openapi.json from the app, or check that it is current."""
+    spec = current_openapi()
+    if check:
+        if not output.exists() or output.read_text() != spec:
+            typer.echo(f"{output} is out of date: run 'smartsteps openapi' and commit it", err=True)
+            raise typer.Exit(1)
+        typer.echo(f"{output} is current")
+        return
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(spec)
+    typer.echo(f"wrote {output}", err=sys.stderr.isatty())

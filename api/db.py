@@ -1,0 +1,95 @@
+"""Database engine and the request's session (one transaction per request)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Annotated, Any, Protocol
+
+from fastapi import Depends, Request
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import Connection
+from sqlmodel import Session
+
+from api.settings import Settings
+
+WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
+def make_engine(settings: Settings) -> Engine:
+    """Create the engine; on SQLite apply WAL, synchronous=FULL, foreign keys, busy timeout."""
+    url = settings.effective_database_url
+    if url.startswith("sqlite"):
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url, connect_args={"check_same_thread": False})
+        configure_sqlite(engine, settings.sqlite_busy_timeout_ms)
+        return engine
+    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+
+
+def configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
+    """Pragmas on every connection, and BEGIN emitted by us so writes can take the lock early.
+
+    pysqlite's own transaction handling never emits ``BEGIN IMMEDIATE``; a deferred
+    transaction that reads and then writes can fail with SQLITE_BUSY at once instead of
+    waiting, so write requests start ``BEGIN IMMEDIATE`` (see ``Database.session``).
+    """
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=FULL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: Connection) -> None:
+        mode = connection.get_execution_options().get("sqlite_begin", "DEFERRED")
+        connection.exec_driver_sql(f"BEGIN {mode}")
+
+
+class Database(Protocol):
+    """What the app needs from storage: a session for a read or a write request."""
+
+    engine: Engine
+
+    def session(self, *, write: bool) -> Session: ...
+
+
+class EngineDatabase:
+    """The production database: a new session per request."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self._write_engine = engine.execution_options(sqlite_begin="IMMEDIATE")
+
+    def session(self, *, write: bool) -> Session:
+        bind = self._write_engine if write else self.engine
+        return Session(bind=bind, expire_on_commit=False)
+
+
+def get_session(request: Request) -> Iterator[Session]:
+    """The request's session: commit when the route returns, roll back on any error.
+
+    Declared with ``scope="function"`` so the commit runs before the response is sent:
+    a commit that fails becomes an error response, never a 2xx for a lost write.
+    """
+    database: Database = request.app.state.database
+    session = database.session(write=request.method in WRITE_METHODS)
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
+
+
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]
+
+
+def dialect_name(session: Session) -> str:
+    return session.get_bind().dialect.name

@@ -1,0 +1,197 @@
+"""``Idempotency-Key`` on creating POSTs: a retried request never acts twice.
+
+A key is claimed in its own short transaction before the route runs (so a concurrent
+request with the same key sees it at once and gets 409); the response is stored in the
+request's own transaction, so it is kept exactly when the write it describes is kept.
+Keys are kept for ``idempotency_retention_hours`` (24 h by default), per caller.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterator
+from datetime import datetime, timedelta
+from typing import Annotated, Any
+
+from fastapi import Depends, Header, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.responses import JSONResponse
+from sqlalchemy import Index, Text, UniqueConstraint, delete, update
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Column, Field, Session, SQLModel, select
+
+from api.auth import OptionalCallerDep, as_utc, utcnow
+from api.db import SessionDep
+from api.errors import AppError, BadRequest, Conflict, Unprocessable
+
+REPLAY_HEADER = "Idempotent-Replayed"
+
+
+class IdempotencyRecord(SQLModel, table=True):
+    """A claimed Idempotency-Key and, once the request succeeded, its stored response."""
+
+    __tablename__ = "idempotency_keys"
+    __table_args__ = (
+        UniqueConstraint("caller_key_id", "idempotency_key"),
+        Index("ix_idempotency_keys_created_at", "created_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    caller_key_id: str = Field(max_length=16)
+    idempotency_key: str = Field(max_length=200)
+    request_hash: str = Field(max_length=64)
+    created_at: datetime = Field(default_factory=utcnow)
+    lease_until: datetime
+    status_code: int | None = None
+    response_body: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    response_headers: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+
+
+class IdempotentReplay(AppError):
+    """Not an error: carries the stored response of an earlier identical request."""
+
+    status = 200
+
+    def __init__(self, record: IdempotencyRecord) -> None:
+        super().__init__("replay")
+        self.record = record
+
+    def response(self) -> JSONResponse:
+        headers = json.loads(self.record.response_headers or "{}")
+        headers[REPLAY_HEADER] = "true"
+        return JSONResponse(
+            content=json.loads(self.record.response_body or "null"),
+            status_code=self.record.status_code or 200,
+            headers=headers,
+        )
+
+
+class Idempotency:
+    """Handed to a creating route; ``respond`` stores and returns its response."""
+
+    def __init__(self, session: Session, record_id: int | None) -> None:
+        self._session = session
+        self._record_id = record_id
+
+    def respond(
+        self, status_code: int, payload: Any, headers: dict[str, str] | None = None
+    ) -> JSONResponse:
+        content = jsonable_encoder(payload)
+        if self._record_id is not None:
+            self._session.execute(
+                update(IdempotencyRecord)
+                .where(IdempotencyRecord.id == self._record_id)  # type: ignore[arg-type]
+                .values(
+                    status_code=status_code,
+                    response_body=json.dumps(content),
+                    response_headers=json.dumps(headers or {}),
+                )
+            )
+        return JSONResponse(content=content, status_code=status_code, headers=headers)
+
+
+async def _request_digest(request: Request) -> str:
+    body = await request.body()
+    digest = hashlib.sha256()
+    digest.update(request.method.encode() + b" " + request.url.path.encode() + b"\n")
+    digest.update(body)
+    return digest.hexdigest()
+
+
+def _claim(request: Request, caller_key_id: str, key: str, digest: str, now: datetime) -> int:
+    settings = request.app.state.settings
+    lease = timedelta(seconds=settings.idempotency_lease_seconds)
+    retention = timedelta(hours=settings.idempotency_retention_hours)
+    database = request.app.state.database
+    with database.session(write=True) as session:
+        session.execute(
+            delete(IdempotencyRecord).where(
+                IdempotencyRecord.created_at < now - retention  # type: ignore[arg-type]
+            )
+        )
+        existing = session.exec(
+            select(IdempotencyRecord).where(
+                IdempotencyRecord.caller_key_id == caller_key_id,
+                IdempotencyRecord.idempotency_key == key,
+            )
+        ).first()
+        if existing is None:
+            record = IdempotencyRecord(
+                caller_key_id=caller_key_id,
+                idempotency_key=key,
+                request_hash=digest,
+                created_at=now,
+                lease_until=now + lease,
+            )
+            session.add(record)
+            try:
+                session.commit()
+            except IntegrityError:
+                session.rollback()
+                raise Conflict(
+                    "A request with this Idempotency-Key is still in progress; retry later.",
+                    headers={"Retry-After": "1"},
+                ) from None
+            assert record.id is not None
+            return record.id
+        if existing.request_hash != digest:
+            raise Unprocessable(
+                "This Idempotency-Key was used for a different request; use a new key."
+            )
+        if existing.status_code is not None:
+            session.commit()
+            raise IdempotentReplay(existing)
+        if as_utc(existing.lease_until) > now:
+            raise Conflict(
+                "A request with this Idempotency-Key is still in progress; retry later.",
+                headers={"Retry-After": "1"},
+            )
+        # The earlier attempt died without an answer: this one takes over the key.
+        existing.lease_until = now + lease
+        session.add(existing)
+        session.commit()
+        assert existing.id is not None
+        return int(existing.id)
+
+
+def _release(request: Request, record_id: int) -> None:
+    """Free the key of a request that failed, so the same request may be retried."""
+    with request.app.state.database.session(write=True) as session:
+        session.execute(
+            delete(IdempotencyRecord).where(
+                IdempotencyRecord.id == record_id,  # type: ignore[arg-type]
+                IdempotencyRecord.status_code.is_(None),  # type: ignore[union-attr]
+            )
+        )
+        session.commit()
+
+
+def idempotency(
+    request: Request,
+    session: SessionDep,
+    caller: OptionalCallerDep,
+    digest: Annotated[str, Depends(_request_digest)],
+    idempotency_key: Annotated[
+        str | None,
+        Header(
+            alias="Idempotency-Key",
+            description="A unique string per intended operation (e.g. a UUID). A retry "
+            "with the same key and body returns the first response; keys are kept 24 hours.",
+        ),
+    ] = None,
+) -> Iterator[Idempotency]:
+    if idempotency_key is None or caller is None:
+        yield Idempotency(session, None)
+        return
+    if not (1 <= len(idempotency_key) <= 200) or not idempotency_key.isprintable():
+        raise BadRequest("Idempotency-Key must be 1 to 200 printable characters.")
+    record_id = _claim(request, caller.key_id, idempotency_key, digest, utcnow())
+    try:
+        yield Idempotency(session, record_id)
+    except BaseException:
+        _release(request, record_id)
+        raise
+
+
+IdempotencyDep = Annotated[Idempotency, Depends(idempotency, scope="function")]

@@ -1,0 +1,90 @@
+"""Cursor pagination: ``limit`` + opaque, HMAC-signed ``cursor`` -> ``{items, next_cursor}``."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import hmac
+import json
+import secrets
+from pathlib import Path
+from typing import Annotated, Any, Generic, TypeVar
+
+from fastapi import Query, Request, Response
+from pydantic import BaseModel, Field
+
+from api.errors import BadRequest
+
+T = TypeVar("T")
+
+_secret: bytes = secrets.token_bytes(32)
+
+
+def load_secret(path: Path) -> bytes:
+    """Read the cursor key, creating it (mode 0600) on first start."""
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        data = secrets.token_bytes(32)
+        fd = path.open("xb")
+        try:
+            path.chmod(0o600)
+            fd.write(data)
+        finally:
+            fd.close()
+    return path.read_bytes()
+
+
+def set_cursor_secret(secret: bytes) -> None:
+    global _secret
+    _secret = secret
+
+
+class Page(BaseModel, Generic[T]):
+    """One page of a list; pass ``next_cursor`` back as ``cursor`` for the next one."""
+
+    items: list[T]
+    next_cursor: str | None = Field(
+        default=None, description="Opaque; null when this is the last page."
+    )
+
+
+LimitQuery = Annotated[int, Query(ge=1, le=200, description="Items per page (1-200).")]
+CursorQuery = Annotated[
+    str | None,
+    Query(max_length=1000, description="The next_cursor of the previous page."),
+]
+
+
+def _sign(payload: bytes) -> bytes:
+    return hmac.new(_secret, payload, hashlib.sha256).digest()[:16]
+
+
+def encode_cursor(position: dict[str, Any]) -> str:
+    payload = json.dumps(position, separators=(",", ":"), sort_keys=True).encode()
+    return base64.urlsafe_b64encode(_sign(payload) + payload).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str | None) -> dict[str, Any] | None:
+    """The position inside ``cursor``; a cursor not made by this service is a 400."""
+    if cursor is None:
+        return None
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+    except (binascii.Error, ValueError):
+        raw = b""
+    mac, payload = raw[:16], raw[16:]
+    if len(mac) != 16 or not hmac.compare_digest(mac, _sign(payload)):
+        raise BadRequest("The cursor is not one this service issued; start again without it.")
+    position = json.loads(payload)
+    if not isinstance(position, dict):
+        raise BadRequest("The cursor is not one this service issued; start again without it.")
+    return position
+
+
+def page_response(request: Request, response: Response, page: Page[Any]) -> Page[Any]:
+    """Set ``Link: <...>; rel="next"`` when there is a next page; return the page."""
+    if page.next_cursor:
+        url = request.url.include_query_params(cursor=page.next_cursor)
+        response.headers["Link"] = f'<{url}>; rel="next"'
+    return page

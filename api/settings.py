@@ -1,0 +1,78 @@
+"""Runtime settings, read from ``SMARTSTEPS_*`` environment variables."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Everything an operator can set; defaults run an embedded SQLite service."""
+
+    model_config = SettingsConfigDict(env_prefix="SMARTSTEPS_", extra="ignore")
+
+    data_dir: Path = Field(
+        default=Path("data"),
+        description="Folder for the SQLite file, the ledger signing key and the cursor secret.",
+    )
+    database_url: str | None = Field(
+        default=None,
+        description="SQLAlchemy URL; default sqlite:///<data_dir>/smartsteps.sqlite3. "
+        "For PostgreSQL: postgresql+psycopg://user:password@host:5432/dbname",
+    )
+    ocid_prefix: str = Field(
+        default="smstps",
+        description="The 6-character OCDS publisher prefix registered for this operator.",
+    )
+    body_limit_bytes: int = Field(default=1024 * 1024, ge=1024)
+    idempotency_retention_hours: int = Field(default=24, ge=1)
+    idempotency_lease_seconds: int = Field(
+        default=60, ge=1, description="After this long an unfinished request's key is reusable."
+    )
+    ledger_key_path: Path | None = Field(
+        default=None, description="Ed25519 signing key; default <data_dir>/ledger-ed25519.key"
+    )
+    ledger_origin: str = Field(
+        default="smartsteps.example/ledger",
+        description="The checkpoint origin line (a schema-less URL naming this log).",
+    )
+    checkpoint_interval_seconds: float = Field(
+        default=0.0, ge=0, description="0 signs a checkpoint after every append."
+    )
+    secret_key_path: Path | None = Field(
+        default=None, description="HMAC key for cursors; default <data_dir>/secret.key"
+    )
+    sqlite_busy_timeout_ms: int = Field(default=30_000, ge=0)
+
+    @field_validator("ocid_prefix")
+    @classmethod
+    def _six_characters(cls, value: str) -> str:
+        if len(value) != 6 or not value.isalnum():
+            raise ValueError("the OCDS prefix is exactly 6 letters or digits")
+        return value
+
+    @property
+    def effective_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'smartsteps.sqlite3').resolve()}"
+
+    @property
+    def effective_ledger_key_path(self) -> Path:
+        return self.ledger_key_path or self.data_dir / "ledger-ed25519.key"
+
+    @property
+    def effective_secret_key_path(self) -> Path:
+        return self.secret_key_path or self.data_dir / "secret.key"
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.effective_database_url.startswith("sqlite")
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,133 @@
+"""Shared fixtures: a migrated database (SQLite, or PostgreSQL when
+SMARTSTEPS_TEST_DATABASE_URL is set), one rolled-back transaction per test, the app and
+a client speaking HTTP to it."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine, text
+from sqlalchemy.engine import Connection
+from sqlmodel import Session
+
+from api.app import create_app
+from api.auth import Role, issue_key
+from api.db import make_engine
+from api.migrate import upgrade
+from api.settings import Settings
+
+SHARED = Path(__file__).resolve().parents[2] / "shared"
+TEST_DATABASE_URL = os.environ.get("SMARTSTEPS_TEST_DATABASE_URL")
+
+
+def on_postgres() -> bool:
+    return bool(TEST_DATABASE_URL and TEST_DATABASE_URL.startswith("postgresql"))
+
+
+def reset_postgres(url: str) -> None:
+    """Empty the test database (every table, type and trigger) so migrations start clean."""
+    from sqlalchemy import create_engine, pool
+
+    engine = create_engine(url, poolclass=pool.NullPool)
+    with engine.begin() as connection:
+        connection.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
+        connection.execute(text("CREATE SCHEMA public"))
+    engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    data_dir = tmp_path_factory.mktemp("data")
+    url = TEST_DATABASE_URL or f"sqlite:///{data_dir / 'test.sqlite3'}"
+    return Settings(data_dir=data_dir, database_url=url)
+
+
+@pytest.fixture(scope="session")
+def engine(settings: Settings) -> Iterator[Engine]:
+    url = settings.effective_database_url
+    if on_postgres():
+        reset_postgres(url)
+    upgrade(url)
+    engine = make_engine(settings)
+    yield engine
+    engine.dispose()
+
+
+class TestDatabase:
+    """Every session of a test shares one connection whose outer transaction is rolled back;
+    a session's commit only releases its savepoint."""
+
+    __test__ = False
+
+    def __init__(self, connection: Connection) -> None:
+        self.connection = connection
+        self.engine = connection.engine
+
+    def session(self, *, write: bool) -> Session:  # noqa: ARG002 - same connection either way
+        return Session(
+            bind=self.connection,
+            join_transaction_mode="create_savepoint",
+            expire_on_commit=False,
+        )
+
+
+@pytest.fixture
+def connection(engine: Engine) -> Iterator[Connection]:
+    with engine.connect() as connection:
+        transaction = connection.begin()
+        try:
+            yield connection
+        finally:
+            transaction.rollback()
+
+
+@pytest.fixture
+def database(connection: Connection) -> TestDatabase:
+    return TestDatabase(connection)
+
+
+@pytest.fixture
+def session(database: TestDatabase) -> Iterator[Session]:
+    with database.session(write=True) as session:
+        yield session
+
+
+@pytest.fixture
+def app(settings: Settings, database: TestDatabase) -> FastAPI:
+    return create_app(settings, database=database)
+
+
+@pytest.fixture
+def client(app: FastAPI) -> Iterator[TestClient]:
+    with TestClient(app, raise_server_exceptions=False) as client:
+        yield client
+
+
+MakeKey = Callable[..., dict[str, str]]
+
+
+@pytest.fixture
+def make_key(session: Session) -> MakeKey:
+    def make(
+        role: Role | str,
+        municipality_code: str | None = None,
+        vendor_id: int | None = None,
+        **kwargs: object,
+    ) -> dict[str, str]:
+        issued = issue_key(
+            session,
+            role=Role(role),
+            label=f"test {role}",
+            municipality_code=municipality_code,
+            vendor_id=vendor_id,
+            **kwargs,  # type: ignore[arg-type]
+        )
+        session.commit()
+        return {"Authorization": f"Bearer {issued.secret}"}
+
+    return make

@@ -20,6 +20,7 @@ from api.errors import PROBLEM_MEDIA_TYPE, install_error_handlers
 from api.idempotency import IdempotentReplay
 from api.middleware import BodyLimitMiddleware
 from api.pagination import load_secret, set_cursor_secret
+from api.ratelimit import AnonymousRateLimitMiddleware, RateLimits
 from api.routes import api_routes, is_guarded
 from api.settings import Settings, get_settings
 
@@ -72,6 +73,10 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         return exc.response()
 
     app.add_exception_handler(IdempotentReplay, _replay)
+    app.state.rate_limits = RateLimits.of(
+        settings.rate_limit_per_key, settings.rate_limit_anonymous, settings.rate_limit_exports
+    )
+    app.add_middleware(AnonymousRateLimitMiddleware, limits=app.state.rate_limits)
     app.add_middleware(BodyLimitMiddleware, limit=settings.body_limit_bytes)
 
     for router in _routers():
@@ -116,7 +121,7 @@ def openapi_schema(app: FastAPI) -> dict[str, Any]:
     for path, operations in schema.get("paths", {}).items():
         for method, operation in operations.items():
             responses = operation.setdefault("responses", {})
-            extra = ["400", "500"]
+            extra = ["400", "429", "500"]
             if "requestBody" in operation:
                 extra += ["413", "422"]
             if operation.get("parameters"):
@@ -145,6 +150,7 @@ def _describe(status: str) -> str:
         "401": "Missing, unknown, revoked or expired API key",
         "403": "The key's role or scope does not allow this",
         "413": "The body is larger than the configured limit",
+        "429": "Too many requests; see Retry-After",
         "422": "Invalid values; see errors",
         "500": "Unexpected error; nothing was written",
     }.get(status, "Error")

@@ -17,6 +17,7 @@ from sqlalchemy import update
 from sqlmodel import Field, Session, SQLModel, select
 
 from api.errors import Forbidden, Unauthorized
+from api.ratelimit import client_address
 
 KEY_PREFIX = "ssk"
 LAST_USED_RESOLUTION = timedelta(minutes=1)
@@ -179,6 +180,10 @@ def optional_caller(
         raise Unauthorized("Send the key as 'Authorization: Bearer <key>'.")
     if credentials is None:
         return None
+    key_id = parse_key_id(credentials.credentials)
+    # Counted before the key is checked, so guessing keys costs budget too.
+    who = f"key:{key_id}" if key_id else f"ip:{client_address(request.scope)}"
+    request.app.state.rate_limits.check(who, request.url.path, anonymous=key_id is None)
     database = request.app.state.database
     with database.session(write=False) as session:
         key = authenticate(session, credentials.credentials)

@@ -46,6 +46,15 @@ class Settings(BaseSettings):
         default=None, description="HMAC key for cursors; default <data_dir>/secret.key"
     )
     sqlite_busy_timeout_ms: int = Field(default=30_000, ge=0)
+    rate_limit_per_key: str = Field(
+        default="1200/minute", description="Budget of each API key (limits notation)."
+    )
+    rate_limit_anonymous: str = Field(
+        default="300/minute", description="Budget of each client address without a key."
+    )
+    rate_limit_exports: str = Field(
+        default="30/minute", description="Extra budget for /v1/exports and /v1/feed."
+    )
 
     @field_validator("ocid_prefix")
     @classmethod

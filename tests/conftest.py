@@ -44,7 +44,14 @@ def reset_postgres(url: str) -> None:
 def settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
     data_dir = tmp_path_factory.mktemp("data")
     url = TEST_DATABASE_URL or f"sqlite:///{data_dir / 'test.sqlite3'}"
-    return Settings(data_dir=data_dir, database_url=url)
+    # Budgets far above what a test sends; the rate-limit tests set their own.
+    return Settings(
+        data_dir=data_dir,
+        database_url=url,
+        rate_limit_per_key="100000/minute",
+        rate_limit_anonymous="100000/minute",
+        rate_limit_exports="100000/minute",
+    )
 
 
 @pytest.fixture(scope="session")

@@ -11,7 +11,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api.routes import allowed_methods  # noqa: E402
@@ -257,6 +257,16 @@ async def _integrity_error(_request: Request, exc: Exception) -> JSONResponse:
     )
 
 
+async def _data_error(_request: Request, exc: Exception) -> JSONResponse:
+    log.warning("database refused a value: %s", exc)
+    return problem_response(
+        422,
+        "Unprocessable Content",
+        "The database refused a value (a NUL character, a number out of range, ...); "
+        "nothing was written.",
+    )
+
+
 async def _operational_error(_request: Request, exc: Exception) -> JSONResponse:
     log.error("database unavailable: %s", exc)
     return problem_response(
@@ -283,5 +293,6 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _request_validation)
     app.add_exception_handler(StarletteHTTPException, _http_exception)
     app.add_exception_handler(IntegrityError, _integrity_error)
+    app.add_exception_handler(DataError, _data_error)
     app.add_exception_handler(OperationalError, _operational_error)
     app.add_exception_handler(Exception, _unhandled)

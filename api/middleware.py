@@ -3,10 +3,21 @@
 from __future__ import annotations
 
 import json
+import re
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.errors import PROBLEM_MEDIA_TYPE
+
+# A JSON \u0000 escape: "\u0000" preceded by an even number of backslashes (an odd count
+# would make it the literal text "\u0000").
+_NUL_ESCAPE = re.compile(rb"(?<!\\)(?:\\\\)*\\u0000", re.IGNORECASE)
+
+
+def _problem(status: int, title: str, detail: str, **extra: object) -> bytes:
+    return json.dumps(
+        {"type": "about:blank", "title": title, "status": status, "detail": detail, **extra}
+    ).encode()
 
 
 def _problem_413(limit: int) -> bytes:
@@ -77,14 +88,26 @@ class BodyLimitMiddleware:
                 return
             chunks.append(chunk)
             more_body = message.get("more_body", False)
+        if _NUL_ESCAPE.search(b"".join(chunks)):
+            # PostgreSQL cannot store NUL in text and SQLite would; refuse it on both alike.
+            await self._reject(
+                send,
+                422,
+                _problem(
+                    422,
+                    "Unprocessable Content",
+                    "Text values must not contain NUL characters (\\u0000).",
+                ),
+            )
+            return
         await self.app(scope, _replay(chunks, None, receive), send)
 
-    async def _reject(self, send: Send) -> None:
-        body = _problem_413(self.limit)
+    async def _reject(self, send: Send, status: int = 413, body: bytes | None = None) -> None:
+        body = body or _problem_413(self.limit)
         await send(
             {
                 "type": "http.response.start",
-                "status": 413,
+                "status": status,
                 "headers": [
                     (b"content-type", PROBLEM_MEDIA_TYPE.encode()),
                     (b"content-length", str(len(body)).encode()),

@@ -56,6 +56,32 @@ def db_upgrade(revision: Annotated[str, typer.Argument()] = "head") -> None:
     typer.echo(f"database at {revision}: {_redacted(settings.effective_database_url)}")
 
 
+@db_app.command("backup")
+def db_backup(target: Annotated[Path, typer.Argument(help="New file to write.")]) -> None:
+    """Write a consistent backup (SQLite online backup; PostgreSQL pg_dump -Fc)."""
+    from api.backup import BackupError, backup
+
+    try:
+        backup(get_settings().effective_database_url, target)
+    except BackupError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1) from None
+    typer.echo(f"backup written to {target}")
+
+
+@db_app.command("restore")
+def db_restore(source: Annotated[Path, typer.Argument(help="A file from 'db backup'.")]) -> None:
+    """Restore a backup into a new, empty database (stop the service first)."""
+    from api.backup import BackupError, restore
+
+    try:
+        restore(get_settings().effective_database_url, source)
+    except BackupError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1) from None
+    typer.echo(f"restored {source}")
+
+
 def _redacted(url: str) -> str:
     from sqlalchemy.engine import make_url
 

@@ -40,6 +40,40 @@ def reset_postgres(url: str) -> None:
     engine.dispose()
 
 
+@pytest.fixture
+def fresh_database_url(tmp_path: Path) -> Iterator[Callable[[], str]]:
+    """Makes new, empty databases of the kind under test (dropped afterwards)."""
+    import uuid
+
+    from sqlalchemy import create_engine, pool
+    from sqlalchemy.engine import make_url
+
+    created: list[str] = []
+    admin = None
+    if on_postgres():
+        assert TEST_DATABASE_URL is not None
+        admin = create_engine(
+            TEST_DATABASE_URL, poolclass=pool.NullPool, isolation_level="AUTOCOMMIT"
+        )
+
+    def make() -> str:
+        name = f"smartsteps_t_{uuid.uuid4().hex[:10]}"
+        if admin is None:
+            return f"sqlite:///{tmp_path / name}.sqlite3"
+        with admin.connect() as connection:
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
+        created.append(name)
+        assert TEST_DATABASE_URL is not None
+        return make_url(TEST_DATABASE_URL).set(database=name).render_as_string(hide_password=False)
+
+    yield make
+    if admin is not None:
+        with admin.connect() as connection:
+            for name in created:
+                connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
 @pytest.fixture(scope="session")
 def settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
     data_dir = tmp_path_factory.mktemp("data")

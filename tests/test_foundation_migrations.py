@@ -2,36 +2,19 @@
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Iterator
+from collections.abc import Callable
 
 import pytest
 from alembic import command
-from sqlalchemy import create_engine, inspect, pool, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import create_engine, inspect, pool
 
 from api.metadata import metadata
 from api.migrate import alembic_config, downgrade, head_revision, upgrade
-from tests.conftest import TEST_DATABASE_URL, on_postgres
 
 
 @pytest.fixture
-def empty_database_url(tmp_path: pytest.TempPathFactory) -> Iterator[str]:
-    """A new, empty database of the kind under test."""
-    if not on_postgres():
-        yield f"sqlite:///{tmp_path}/migrations.sqlite3"  # type: ignore[operator]
-        return
-    assert TEST_DATABASE_URL is not None
-    name = f"smartsteps_mig_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(TEST_DATABASE_URL, poolclass=pool.NullPool, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield make_url(TEST_DATABASE_URL).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+def empty_database_url(fresh_database_url: Callable[[], str]) -> str:
+    return fresh_database_url()
 
 
 def _tables(url: str) -> set[str]:

@@ -56,6 +56,25 @@ def db_upgrade(revision: Annotated[str, typer.Argument()] = "head") -> None:
     typer.echo(f"database at {revision}: {_redacted(settings.effective_database_url)}")
 
 
+@db_app.command("revision")
+def db_revision(
+    message: Annotated[str, typer.Option("-m", "--message", help="What the revision does.")],
+    rev_id: Annotated[str, typer.Option(help="Revision id, e.g. 0003_catalogue.")],
+) -> None:
+    """(Developers) Autogenerate a migration from the models against an upgraded database."""
+    from alembic import command
+
+    from api.migrate import alembic_config
+
+    settings = get_settings()
+    command.revision(
+        alembic_config(settings.effective_database_url),
+        message=message,
+        rev_id=rev_id,
+        autogenerate=True,
+    )
+
+
 @db_app.command("backup")
 def db_backup(target: Annotated[Path, typer.Argument(help="New file to write.")]) -> None:
     """Write a consistent backup (SQLite online backup; PostgreSQL pg_dump -Fc)."""

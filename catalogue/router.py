@@ -9,13 +9,14 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from fastapi.responses import JSONResponse, StreamingResponse
+from fastapi.security import HTTPAuthorizationCredentials
 
 from api.auth import (
     AdminDep,
     Caller,
     OfficerOrAdminDep,
-    OptionalCallerDep,
     VendorOrAdminDep,
+    optional_caller,
 )
 from api.db import SessionDep
 from api.errors import problem_responses
@@ -68,6 +69,24 @@ TextQuery = Annotated[
 RadiusQuery = Annotated[
     float | None, Query(gt=0, le=500, description="With near: radius in km (default 10).")
 ]
+
+
+def reader(request: Request) -> Caller | None:
+    """The caller of a public read, if a key is sent (it shows non-public contacts).
+
+    Not a security dependency: the catalogue is public, so the OpenAPI document must not
+    say these reads need a key."""
+    header = request.headers.get("authorization")
+    if not header:
+        return None
+    scheme, _, token = header.partition(" ")
+    credentials = None
+    if scheme.lower() == "bearer" and token.strip():
+        credentials = HTTPAuthorizationCredentials(scheme=scheme, credentials=token.strip())
+    return optional_caller(request, credentials)
+
+
+ReaderDep = Annotated[Caller | None, Depends(reader)]
 
 
 # --- shaping --------------------------------------------------------------------------
@@ -499,12 +518,12 @@ def check_compatibility(body: StackIn, session: SessionDep) -> CompatibilityResu
 # --- pilots ---------------------------------------------------------------------------
 
 
-@router.get("/pilots", responses=problem_responses(400, 422))
+@router.get("/pilots", responses=problem_responses(400, 401, 422))
 def list_pilots(
     request: Request,
     response: Response,
     session: SessionDep,
-    caller: OptionalCallerDep,
+    caller: ReaderDep,
     filters: FiltersDep,
     sort: SortQuery = None,
     facets: FacetsQuery = None,
@@ -541,9 +560,9 @@ def create_pilot(
     )
 
 
-@router.get("/pilots/{pilot_id}", responses=problem_responses(404, 422))
+@router.get("/pilots/{pilot_id}", responses=problem_responses(401, 404, 422))
 def read_pilot(
-    pilot_id: Id, session: SessionDep, response: Response, caller: OptionalCallerDep
+    pilot_id: Id, session: SessionDep, response: Response, caller: ReaderDep
 ) -> PilotPublic:
     """One pilot."""
     pilot = service.get_pilot(session, pilot_id)
@@ -628,12 +647,12 @@ def _export(
 @router.get(
     "/exports/pilots",
     response_class=StreamingResponse,
-    responses={**EXPORT_CONTENT, **problem_responses(422)},
+    responses={**EXPORT_CONTENT, **problem_responses(401, 422)},
 )
 def export_pilots(
     request: Request,
     session: SessionDep,
-    caller: OptionalCallerDep,
+    caller: ReaderDep,
     filters: FiltersDep,
     format: Annotated[exports.Format, Query()] = "csv",  # noqa: A002 - the API's name
     bom: BomQuery = False,

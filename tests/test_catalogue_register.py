@@ -74,7 +74,8 @@ def test_cli_imports_full_register_all_or_nothing_and_seeds_demo_once(
     first = _cli(url, "seed", "demo")
     assert first.returncode == 0, first.stderr
     counts = (_count(url, Vendor), _count(url, Solution), _count(url, Pilot))
-    assert counts[1] >= 10 and counts[2] >= 15
+    assert counts[1] >= 10
+    assert counts[2] >= 15
     again = _cli(url, "seed", "demo")
     assert "nothing to do" in again.stdout
     assert (_count(url, Vendor), _count(url, Solution), _count(url, Pilot)) == counts
@@ -140,7 +141,8 @@ class TestMunicipalitiesApi:
             "/v1/municipalities", params={"near": KNEZICE, "radius_km": 10, "limit": 200}
         ).json()["items"]
         distances = [m["distance_km"] for m in items]
-        assert items[0]["code"] == KNEZICE and distances[0] == 0.0
+        assert items[0]["code"] == KNEZICE
+        assert distances[0] == 0.0
         assert distances == sorted(distances)
         assert 0 < max(distances) <= 10
         assert len(items) > 5
@@ -156,7 +158,8 @@ class TestMunicipalitiesApi:
 
     def test_read_one_and_unknown(self, client: TestClient) -> None:
         body = client.get(f"/v1/municipalities/{KNEZICE}").json()
-        assert body["name"] == "Kněžice" and body["population_band"] == "500-999"
+        assert body["name"] == "Kněžice"
+        assert body["population_band"] == "500-999"
         assert client.get("/v1/municipalities/999999").status_code == 404
 
     def test_register_counts_every_row(self, municipalities_register: int) -> None:

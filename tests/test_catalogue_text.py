@@ -32,7 +32,8 @@ def test_stop_words_are_not_query_terms() -> None:
 def test_both_query_syntaxes_hold_the_same_terms() -> None:
     groups = query_groups("obec zakázky")
     assert fts5_query(groups).count(" AND ") == tsquery(groups).count(" & ") == 1
-    assert '"obce"' in fts5_query(groups) and "| obce |" in tsquery(groups)
+    assert '"obce"' in fts5_query(groups)
+    assert "| obce |" in tsquery(groups)
 
 
 def test_query_terms_cannot_inject_syntax() -> None:
@@ -74,4 +75,6 @@ def test_lockin_score_bounds() -> None:
 
 def test_distance_and_bands() -> None:
     assert 183 < haversine_km(50.0755, 14.4378, 49.1951, 16.6068) < 186  # Praha - Brno
-    assert band_index(199) == 0 and band_index(200) == 1 and band_index(100000) == 9
+    assert band_index(199) == 0
+    assert band_index(200) == 1
+    assert band_index(100000) == 9

@@ -235,9 +235,8 @@ def prepare(url: str, pilots: int, solutions: int, seed: int = 7) -> None:
             session.execute(text("INSERT INTO pilot_fts(pilot_fts) VALUES ('optimize')"))
             session.execute(text("INSERT INTO solution_fts(solution_fts) VALUES ('optimize')"))
             session.commit()
-        print(
-            f"{solutions} solutions and {pilots} pilots generated in {time.perf_counter() - started:.1f} s"
-        )
+        elapsed = time.perf_counter() - started
+        print(f"{solutions} solutions and {pilots} pilots generated in {elapsed:.1f} s")
     engine.dispose()
 
 
@@ -247,13 +246,13 @@ def percentiles(samples: list[float]) -> tuple[float, float, float]:
     return q[49], q[94], q[98]
 
 
-def timed(fn: Callable[[], object], runs: int) -> list[float]:
-    for _ in range(5):
-        fn()
+def timed(fn: Callable[[dict[str, Any]], None], queries: list[dict[str, Any]]) -> list[float]:
+    for params in queries[:5]:
+        fn(params)
     out = []
-    for _ in range(runs):
+    for params in queries:
         started = time.perf_counter()
-        fn()
+        fn(params)
         out.append((time.perf_counter() - started) * 1000)
     return out
 
@@ -303,61 +302,52 @@ def main() -> None:
         "obec",
     ]
 
-    def api(params_of: Callable[[], dict[str, Any]]) -> Callable[[], object]:
-        def call() -> object:
-            response = client.get("/v1/pilots", params=params_of())
-            assert response.status_code == 200, response.text
-            return response
+    def case_params(kind: str) -> list[dict[str, Any]]:
+        out = []
+        for i in range(args.runs):
+            params: dict[str, Any] = {"q": words[i % len(words)]}
+            if kind == "b":
+                params |= {
+                    "area": rng.choice(AREAS),
+                    "status": rng.choice(STATUSES),
+                    "facets": "area,status,standard,region",
+                }
+            elif kind == "c":
+                code = rng.choice(codes)
+                params |= {"near": code, "radius_km": 20, "similar_to": code}
+            out.append(params)
+        return out
 
-        return call
+    def api_call(params: dict[str, Any]) -> None:
+        response = client.get("/v1/pilots", params=params)
+        assert response.status_code == 200, response.text
 
-    def raw(query_of: Callable[[], str]) -> Callable[[], object]:
-        sql = text(
-            search.raw_match_sql(dialect, "pilot").replace(" LIMIT 50", "")
-            + (
-                " ORDER BY ts_rank(to_tsvector('simple', tokens), to_tsquery('simple', :q)) DESC LIMIT 50"
-                if dialect == "postgresql"
-                else " ORDER BY rank LIMIT 50"
-            )
-        )
-        connection = engine.connect()
+    raw_sql = text(search.raw_match_sql(dialect, "pilot"))
+    connection = engine.connect()
 
-        def call() -> object:
-            return connection.execute(sql, {"q": search.prepared_query(dialect, query_of())}).all()
-
-        return call
+    def raw_call(params: dict[str, Any]) -> None:
+        prepared = search.prepared_query(dialect, params["q"])
+        connection.execute(raw_sql, {"q": prepared}).all()
 
     cases = {
-        "(a) text only": (
-            lambda: {"q": rng.choice(words)},
-            lambda: rng.choice(words),
-        ),
-        "(b) text + area + status + facets": (
-            lambda: {
-                "q": rng.choice(words),
-                "area": rng.choice(AREAS),
-                "status": rng.choice(STATUSES),
-                "facets": "area,status,standard,region",
-            },
-            lambda: rng.choice(words),
-        ),
-        "(c) near 20 km + similar_to": (
-            lambda: {"near": (c := rng.choice(codes)), "radius_km": 20, "similar_to": c},
-            lambda: rng.choice(words),
-        ),
+        "(a) text only": case_params("a"),
+        "(b) text + area + status + 4 facets": case_params("b"),
+        "(c) text + near 20 km + similar_to": case_params("c"),
     }
     print(
-        f"\n{dialect}: {args.pilots} pilots, {args.solutions} solutions, {args.runs} runs each "
-        "(ms; raw = bare ranked full-text query, LIMIT 50, same words)"
+        f"\n{dialect}: {args.pilots} pilots, {args.solutions} solutions, {args.runs} queries "
+        "per case (ms; raw = bare ranked full-text query, LIMIT 50, same words)"
     )
-    print(
-        f"{'case':38} {'api p50':>8} {'p95':>7} {'p99':>7} | {'raw p50':>8} {'p95':>7} {'p99':>7} | p95 ratio"
-    )
-    for name, (params_of, query_of) in cases.items():
-        a = percentiles(timed(api(params_of), args.runs))
-        r = percentiles(timed(raw(query_of), args.runs))
+    header = ("case", "api p50", "p95", "p99", "raw p50", "p95", "p99", "p95 ratio")
+    print("{:38} {:>8} {:>7} {:>7} | {:>8} {:>7} {:>7} | {}".format(*header))
+    for name, queries in cases.items():
+        a = percentiles(timed(api_call, queries))
+        r = percentiles(timed(raw_call, queries))
+        figures = (*a, *r, a[1] / r[1])
         print(
-            f"{name:38} {a[0]:8.1f} {a[1]:7.1f} {a[2]:7.1f} | {r[0]:8.1f} {r[1]:7.1f} {r[2]:7.1f} | {a[1] / r[1]:6.1f}x"
+            "{:38} {:8.1f} {:7.1f} {:7.1f} | {:8.1f} {:7.1f} {:7.1f} | {:6.1f}x".format(
+                name, *figures
+            )
         )
 
 

@@ -62,13 +62,17 @@ def match(session: Session, entity: Entity, query: str) -> Select[int, float] | 
     if not groups:
         return None
     name = _table(entity)
-    fts = table(name, column("tokens"))
+    fts = table(name, column("tokens"), column("document"))
     if dialect_name(session) == "postgresql":
-        vector = func.to_tsvector(literal_column("'simple'"), fts.c.tokens)
+        vector = fts.c.document
         tsq = func.to_tsquery(literal_column("'simple'"), bindparam("fts_q", tsquery(groups)))
         rank: ColumnElement[float] = -func.ts_rank(vector, tsq)
         doc_id: ColumnElement[int] = literal_column(f"{name}.id")
-        return select(doc_id.label("id"), rank.label("rank")).where(vector.op("@@")(tsq))
+        return (
+            select(doc_id.label("id"), rank.label("rank"))
+            .select_from(fts)
+            .where(vector.op("@@")(tsq))
+        )
     rowid: ColumnElement[int] = literal_column(f"{name}.rowid")
     bm25: ColumnElement[float] = literal_column(f"bm25({name})")
     return (
@@ -79,14 +83,14 @@ def match(session: Session, entity: Entity, query: str) -> Select[int, float] | 
 
 
 def raw_match_sql(dialect: str, entity: Entity) -> str:
-    """The bare full-text query, for benchmarks: ``:q`` is the prepared query string."""
+    """The bare ranked full-text query, for benchmarks: ``:q`` is the prepared query."""
     name = _table(entity)
     if dialect == "postgresql":
         return (
-            f"SELECT id FROM {name} WHERE to_tsvector('simple', tokens) "
-            "@@ to_tsquery('simple', :q) LIMIT 50"
+            f"SELECT id FROM {name} WHERE document @@ to_tsquery('simple', :q) "
+            "ORDER BY ts_rank(document, to_tsquery('simple', :q)) DESC LIMIT 50"
         )
-    return f"SELECT rowid FROM {name} WHERE {name} MATCH :q LIMIT 50"
+    return f"SELECT rowid FROM {name} WHERE {name} MATCH :q ORDER BY rank LIMIT 50"
 
 
 def prepared_query(dialect: str, query: str) -> str:

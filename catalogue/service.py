@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, Literal
 
-from sqlalchemy import String, and_, cast, delete, func, insert, or_, select
+from sqlalchemy import String, and_, cast, delete, func, insert, literal, or_, select, union_all
 from sqlalchemy.sql import ColumnElement, Select
 from sqlmodel import Session
 
@@ -630,8 +630,12 @@ def search_pilots(
     base = select(PC.id).join(Municipality, MC.code == PC.municipality_code)
     if fts is not None:
         base = base.join(fts, fts.c.id == PC.id)
-    base = base.where(*_pilot_conditions(params, geo))
+    conditions = _pilot_conditions(params, geo)
+    base = base.where(*conditions)
     offset = int((decode_cursor(cursor) or {}).get("o", 0))
+    # Text alone: the page comes straight from the full-text index (every indexed id is a
+    # pilot), so the ranked match is the whole query.
+    text_only = fts is not None and not conditions and sort == "relevance"
 
     if sort in ("distance", "similarity"):
         pairs = list(session.execute(base.add_columns(PC.municipality_code)).all())
@@ -642,7 +646,9 @@ def search_pilots(
         ids = [r[0] for r in pairs[offset : offset + limit + 1]]
     else:
         ordered = base
-        if sort == "relevance" and fts is not None:
+        if text_only and fts is not None:
+            ordered = select(fts.c.id).order_by(fts.c.rank, fts.c.id)
+        elif sort == "relevance" and fts is not None:
             ordered = ordered.order_by(fts.c.rank, PC.id)
         elif sort == "cost_per_inhabitant":
             cost = PC.budget_czk / func.nullif(MC.population, 0)
@@ -652,7 +658,7 @@ def search_pilots(
                 PC.id,
             )
         else:
-            ordered = ordered.order_by(PC.created_at.desc(), PC.id.desc())
+            ordered = ordered.order_by(PC.id.desc())
         ids = list(session.execute(ordered.offset(offset).limit(limit + 1)).scalars())
     more = len(ids) > limit
     ids = ids[:limit]
@@ -687,30 +693,34 @@ def _counts(session: Session, query: Select[Any]) -> dict[str, int]:
 def _pilot_facets(
     session: Session, base: Select[tuple[int]], facets: Sequence[str]
 ) -> dict[str, dict[str, int]]:
-    filtered = base.subquery("filtered")
-    out: dict[str, dict[str, int]] = {}
-    for facet in facets:
-        if facet in ("area", "standard", "mim"):
-            query = (
-                select(TC.value, func.count())
-                .join(filtered, filtered.c.id == TC.entity_id)
-                .where(TC.entity == "pilot", TC.kind == facet)
-                .group_by(TC.value)
-            )
-        elif facet == "status":
-            query = (
-                select(PC.status, func.count())
-                .join(filtered, filtered.c.id == PC.id)
-                .group_by(PC.status)
-            )
-        else:  # region
-            query = (
-                select(MC.region_nuts3, func.count())
-                .join(Pilot, PC.municipality_code == MC.code)
-                .join(filtered, filtered.c.id == PC.id)
-                .group_by(MC.region_nuts3)
-            )
-        out[facet] = _counts(session, query)
+    """Every facet in one statement over the filtered set, materialised once, so the
+    full-text match runs once for all facets."""
+    filtered = (
+        base.add_columns(PC.status.label("status"), MC.region_nuts3.label("region"))
+        .cte("filtered")
+        .prefix_with("MATERIALIZED")
+    )
+    parts: list[Select[Any]] = []
+    if "status" in facets:
+        parts.append(
+            select(literal("status"), filtered.c.status, func.count()).group_by(filtered.c.status)
+        )
+    if "region" in facets:
+        parts.append(
+            select(literal("region"), filtered.c.region, func.count()).group_by(filtered.c.region)
+        )
+    kinds = [f for f in facets if f in ("area", "standard", "mim")]
+    if kinds:
+        parts.append(
+            select(TC.kind, TC.value, func.count())
+            .join(filtered, filtered.c.id == TC.entity_id)
+            .where(TC.entity == "pilot", TC.kind.in_(kinds))
+            .group_by(TC.kind, TC.value)
+        )
+    out: dict[str, dict[str, int]] = {facet: {} for facet in facets}
+    for facet, value, count in session.execute(union_all(*parts)):
+        if value is not None:
+            out[str(facet)][str(value)] = int(count)
     return out
 
 
@@ -727,7 +737,7 @@ def search_solutions(
     if sort == "relevance" and fts is not None:
         ordered = base.order_by(fts.c.rank, SC.id)
     else:
-        ordered = base.order_by(SC.created_at.desc(), SC.id.desc())
+        ordered = base.order_by(SC.id.desc())
     ids = list(session.execute(ordered.offset(offset).limit(limit + 1)).scalars())
     more = len(ids) > limit
     ids = ids[:limit]

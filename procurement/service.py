@@ -25,6 +25,7 @@ from sqlmodel import Session, col, select
 
 from api.auth import Caller, as_utc, ensure, utcnow
 from api.db import dialect_name
+from catalogue.service import municipality_registered
 from procurement import cpv
 from procurement.calendar import local_date, period_end
 from procurement.exceptions import (
@@ -74,13 +75,9 @@ def rfc3339(moment: datetime) -> str:
 # --- buyers and ocids --------------------------------------------------------------------
 
 
-def buyer_exists(session: Session, code: str) -> bool:  # noqa: ARG001 - see below
-    """Is ``code`` a municipality the service knows?
-
-    For now only the format (6 digits) is checked; the lead wires this one function to the
-    catalogue's municipalities register (catalogue package) at merge.
-    """
-    return bool(BUYER_CODE.match(code))
+def buyer_exists(session: Session, code: str) -> bool:
+    """Is ``code`` a municipality of the register (imported by the catalogue)?"""
+    return bool(BUYER_CODE.match(code)) and municipality_registered(session, code)
 
 
 def _next_ocid_number(session: Session, buyer_code: str, year: int) -> int:

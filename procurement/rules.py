@@ -109,6 +109,9 @@ class Deadline:
     when: tuple[tuple[str, str], ...] = ()
     value_field: str | None = None
     value_above: Decimal | None = None
+    # An open period closes with any step of its type, whatever ``when`` says (a contract
+    # in the contract register need not also go on the profile, § 219 odst. 1).
+    closed_by_any: bool = False
     confidence: Confidence = "confirmed"
     note: str = ""
 
@@ -275,6 +278,7 @@ CONTRACT_ON_PROFILE = Deadline(
     when=(("register", "profile"),),
     value_field="value_excl_vat",
     value_above=Decimal("500000.00"),
+    closed_by_any=True,
     severity="medium",
     confidence="unconfirmed",
     note="The design notes said 30 days; the text as recalled says 15 days ('do 15 dnů "

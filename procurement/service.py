@@ -649,7 +649,7 @@ def open_deadlines(
             done = any(
                 s.type == step_rule.type
                 and s.seq > source_step.seq
-                and all(str(s.data.get(k)) == v for k, v in rule.when)
+                and (rule.closed_by_any or all(str(s.data.get(k)) == v for k, v in rule.when))
                 for s in steps
             )
             if done:

@@ -9,6 +9,7 @@ both heads. Lock order everywhere: procurement row first, then the ledger head.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from dataclasses import dataclass
@@ -496,7 +497,7 @@ def record_step(
         "findings": findings_json,
     }
     entry_bytes: bytes = rfc8785.dumps(document)
-    entry_hash = ledger.entry_hash(entry_bytes)
+    entry_hash = hashlib.sha256(entry_bytes).hexdigest()
     ledger.append_entry(session, leaf_index, entry_bytes)
     session.add(
         ProcurementStep(
@@ -547,18 +548,23 @@ def _findings_on_record(
     assert procurement.id is not None
     findings: list[Finding] = []
     on = local_date(step.occurred_at)
+    # Each referenced step is read once, with its data when any rule needs it.
+    sources: dict[str, _Occurrence | None] = {}
     for deadline in rule.deadlines:
         if not deadline_applies(deadline, procurement, data, on):
             continue
         if deadline.from_step == step_type:
             source: _Occurrence | None = _Occurrence(seq, step.occurred_at, data)
         else:
-            source = _latest_occurrence(
-                session,
-                procurement.id,
-                deadline.from_step,
-                with_data=bool(deadline.from_field or deadline.value_field),
-            )
+            if deadline.from_step not in sources:
+                needs_data = any(
+                    d.from_step == deadline.from_step and (d.from_field or d.value_field)
+                    for d in rule.deadlines
+                )
+                sources[deadline.from_step] = _latest_occurrence(
+                    session, procurement.id, deadline.from_step, with_data=needs_data
+                )
+            source = sources[deadline.from_step]
         if source is None:
             continue
         finding = evaluate_deadline(

@@ -325,12 +325,11 @@ def evaluate_deadline(
     occurred_at: datetime,
     data: dict[str, Any],
     source: _Occurrence,
+    value_source: _Occurrence | None = None,
 ) -> Finding | None:
     """The finding when the step breaks ``rule`` measured from ``source``, else None."""
-    if rule.value_field is not None and rule.value_above is not None:
-        value = source.data.get(rule.value_field)
-        if value is None or Decimal(str(value)) <= rule.value_above:
-            return None
+    if not _value_condition_holds(rule, value_source or source):
+        return None
     start = (
         _as_date(source.data[rule.from_field])
         if rule.from_field and rule.from_field in source.data
@@ -363,6 +362,14 @@ def evaluate_deadline(
         actual_date=actual,
         confidence=rule.confidence,
     )
+
+
+def _value_condition_holds(rule: Deadline, holder: _Occurrence | None) -> bool:
+    """Rules that apply only above a value (e.g. 500,000 CZK) need the value to be known."""
+    if rule.value_field is None or rule.value_above is None:
+        return True
+    value = holder.data.get(rule.value_field) if holder is not None else None
+    return value is not None and Decimal(str(value)) > rule.value_above
 
 
 def _check_order(proc: Procedure, step_type: str, types: set[str]) -> None:
@@ -549,22 +556,25 @@ def _findings_on_record(
     findings: list[Finding] = []
     on = local_date(step.occurred_at)
     # Each referenced step is read once, with its data when any rule needs it.
+    needs_data = {d.from_step for d in rule.deadlines if d.from_field} | {
+        d.value_step or d.from_step for d in rule.deadlines if d.value_field
+    }
     sources: dict[str, _Occurrence | None] = {}
+    procurement_id = procurement.id
+
+    def occurrence(of_type: str) -> _Occurrence | None:
+        if of_type == step_type:
+            return _Occurrence(seq, step.occurred_at, data)
+        if of_type not in sources:
+            sources[of_type] = _latest_occurrence(
+                session, procurement_id, of_type, with_data=of_type in needs_data
+            )
+        return sources[of_type]
+
     for deadline in rule.deadlines:
         if not deadline_applies(deadline, procurement, data, on):
             continue
-        if deadline.from_step == step_type:
-            source: _Occurrence | None = _Occurrence(seq, step.occurred_at, data)
-        else:
-            if deadline.from_step not in sources:
-                needs_data = any(
-                    d.from_step == deadline.from_step and (d.from_field or d.value_field)
-                    for d in rule.deadlines
-                )
-                sources[deadline.from_step] = _latest_occurrence(
-                    session, procurement.id, deadline.from_step, with_data=needs_data
-                )
-            source = sources[deadline.from_step]
+        source = occurrence(deadline.from_step)
         if source is None:
             continue
         finding = evaluate_deadline(
@@ -574,6 +584,7 @@ def _findings_on_record(
             occurred_at=step.occurred_at,
             data=data,
             source=source,
+            value_source=occurrence(deadline.value_step) if deadline.value_step else None,
         )
         if finding is not None:
             findings.append(finding)
@@ -661,10 +672,12 @@ def open_deadlines(
             if done:
                 continue
             source = _Occurrence(source_step.seq, source_step.occurred_at, source_step.data)
-            if rule.value_field is not None and rule.value_above is not None:
-                value = source.data.get(rule.value_field)
-                if value is None or Decimal(str(value)) <= rule.value_above:
-                    continue
+            holder = latest.get(rule.value_step) if rule.value_step else source_step
+            holder_occurrence = (
+                _Occurrence(holder.seq, holder.occurred_at, holder.data) if holder else None
+            )
+            if not _value_condition_holds(rule, holder_occurrence):
+                continue
             start = (
                 _as_date(source.data[rule.from_field])
                 if rule.from_field and rule.from_field in source.data

@@ -123,3 +123,38 @@ def test_concurrent_appends_make_one_linear_chain(
     total = 2 + CLIENTS * STEPS_PER_CLIENT
     assert sorted(seqs) == list(range(3, total + 1))
     _check_chain(url, ocid, total)
+
+
+@pytest.mark.slow
+def test_refused_step_with_idempotency_key_answers_at_once(
+    live_database: tuple[str, str], tmp_path: Path
+) -> None:
+    """A refused step frees its Idempotency-Key without waiting for the request's own
+    write lock (SQLite): a 409, not a 503 after the busy timeout."""
+    url, key = live_database
+    headers = {"Authorization": f"Bearer {key}"}
+    env = {
+        "SMARTSTEPS_DATABASE_URL": url,
+        "SMARTSTEPS_DATA_DIR": str(tmp_path),
+        "SMARTSTEPS_SQLITE_BUSY_TIMEOUT_MS": "3000",
+    }
+    with (
+        running_server(env) as server,
+        httpx.Client(base_url=server.base_url, headers=headers, timeout=60) as client,
+    ):
+        ocid = client.post("/v1/procurements", json=procurement_body()).json()["ocid"]
+        assert (
+            client.post(f"/v1/procurements/{ocid}/steps", json=approved(ago(3))).status_code == 201
+        )
+        body = step("contract_signed", ago(1), supplier_ico="44992785", supplier_name="X",
+                    value_excl_vat="1.00", signed_on=ago(1)[:10])  # fmt: skip
+        refused = client.post(
+            f"/v1/procurements/{ocid}/steps", json=body, headers={"Idempotency-Key": "k1"}
+        )
+        assert refused.status_code == 409, refused.text
+        assert refused.json()["missing"] == ["selection_decided"]
+        # The key was freed: the same request may be sent again (and is refused again).
+        again = client.post(
+            f"/v1/procurements/{ocid}/steps", json=body, headers={"Idempotency-Key": "k1"}
+        )
+        assert again.status_code == 409

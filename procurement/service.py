@@ -60,6 +60,7 @@ from procurement.schemas import (
     StepRulePublic,
     ThresholdPublic,
     Timeline,
+    TimelineStep,
 )
 from procurement.thresholds import THRESHOLDS, regime_for, threshold_in_force
 
@@ -291,9 +292,22 @@ def _latest_occurrence(
     seq, occurred_at, leaf_index = row
     data: dict[str, Any] = {}
     if with_data:
-        entry = session.get(LedgerEntry, leaf_index)
-        assert entry is not None
-        data = _entry_document(entry.entry_bytes)["data"]
+        # The step's bytes and those of any corrections of it, in seq order.
+        corrections = select(ProcurementStep.leaf_index).where(
+            ProcurementStep.procurement_id == procurement_id,
+            ProcurementStep.corrects_seq == seq,
+        )
+        entries = session.exec(
+            select(LedgerEntry.entry_bytes)
+            .where(
+                (col(LedgerEntry.leaf_index) == leaf_index)
+                | col(LedgerEntry.leaf_index).in_(corrections)
+            )
+            .order_by(col(LedgerEntry.leaf_index))
+        ).all()
+        data = dict(_entry_document(entries[0])["data"])
+        for later in entries[1:]:
+            data.update(_entry_document(later)["data"].get("corrected", {}))
     return _Occurrence(seq=seq, occurred_at=as_utc(occurred_at), data=data)
 
 
@@ -518,6 +532,7 @@ def record_step(
             entry_hash=entry_hash,
             prev_hash=procurement.last_entry_hash,
             findings=findings_json,
+            corrects_seq=data.get("corrects_seq") if step_type == "correction" else None,
         )
     )
     prev_hash = procurement.last_entry_hash
@@ -705,8 +720,30 @@ def timeline(session: Session, procurement: Procurement, now: datetime | None = 
     """Status, steps, findings (recorded and missed) and the next open statutory deadline."""
     today = local_date(now or utcnow())
     steps = list_steps(session, procurement)
+    corrected_by: dict[int, list[int]] = {}
+    effective: dict[int, dict[str, Any]] = {s.seq: dict(s.data) for s in steps}
+    for s in steps:
+        if s.type == "correction":
+            target = int(s.data["corrects_seq"])
+            corrected_by.setdefault(target, []).append(s.seq)
+            if target in effective:
+                effective[target].update(s.data.get("corrected", {}))
+    timeline_steps = [
+        TimelineStep(
+            **s.model_dump(),
+            corrected_by=corrected_by.get(s.seq, []),
+            effective_data=effective[s.seq],
+        )
+        for s in steps
+    ]
+    # Open periods are measured on the corrected values (a corrected signature date counts).
+    corrected_steps = [s.model_copy(update={"data": effective[s.seq]}) for s in steps]
     findings = [f for s in steps for f in s.findings]
-    pending = [] if procurement.status == "cancelled" else open_deadlines(procurement, steps, today)
+    pending = (
+        []
+        if procurement.status == "cancelled"
+        else open_deadlines(procurement, corrected_steps, today)
+    )
     for missed in (d for d in pending if d.overdue):
         rule = next(
             r
@@ -736,7 +773,7 @@ def timeline(session: Session, procurement: Procurement, now: datetime | None = 
         status=procurement.status,  # type: ignore[arg-type]
         procedure=procurement.procedure,  # type: ignore[arg-type]
         regime=procurement.regime,  # type: ignore[arg-type]
-        steps=steps,
+        steps=timeline_steps,
         findings=findings,
         next_deadline=upcoming[0] if upcoming else None,
         open_deadlines=pending,

@@ -158,3 +158,27 @@ def test_refused_step_with_idempotency_key_answers_at_once(
             f"/v1/procurements/{ocid}/steps", json=body, headers={"Idempotency-Key": "k1"}
         )
         assert again.status_code == 409
+
+
+@pytest.mark.slow
+def test_concurrent_creates_get_distinct_consecutive_ocids(
+    live_database: tuple[str, str], tmp_path: Path
+) -> None:
+    url, key = live_database
+    headers = {"Authorization": f"Bearer {key}"}
+    with ExitStack() as stack:
+        servers = _servers(stack, url, tmp_path, 2)
+        barrier = threading.Barrier(CLIENTS)
+
+        def create(number: int) -> str:
+            base = servers[number % 2].base_url
+            with httpx.Client(base_url=base, headers=headers, timeout=60) as client:
+                barrier.wait(timeout=30)
+                response = client.post("/v1/procurements", json=procurement_body())
+                assert response.status_code == 201, response.text
+                return str(response.json()["ocid"])
+
+        with ThreadPoolExecutor(max_workers=CLIENTS) as executor:
+            ocids = list(executor.map(create, range(CLIENTS)))
+    numbers = sorted(int(ocid.rsplit("-", 1)[1]) for ocid in ocids)
+    assert numbers == list(range(1, CLIENTS + 1))

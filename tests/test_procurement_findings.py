@@ -137,3 +137,19 @@ def test_price_paid_within_3_months_of_performance(
         finding = recorded["findings"][0]
         assert finding["due_date"] == "2026-08-03"
         assert finding["legal_reference"] == "§ 219 odst. 3 zákon č. 134/2016 Sb."
+
+
+def test_deadlines_use_the_corrected_values(client: TestClient, make_key: MakeKey) -> None:
+    admin = make_key(Role.admin)
+    ocid = _until_contract(client, admin, "600000.00")
+    fix = step(
+        "correction",
+        at("2026-03-21"),
+        corrects_seq=5,
+        reason="signature date mistyped",
+        corrected={"signed_on": "2026-03-20"},
+    )
+    post_step(client, admin, ocid, fix)
+    # 30 days from the corrected 20 March end on 19 April (a Sunday) -> 20 April
+    recorded = post_step(client, admin, ocid, published(at("2026-04-10"), "profile"))
+    assert _rule_ids(recorded) == []

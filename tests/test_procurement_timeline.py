@@ -83,3 +83,24 @@ def test_fresh_contract_has_the_register_deadline_next(
     timeline = client.get(f"/v1/procurements/{ocid}/timeline").json()
     assert timeline["next_deadline"] is None
     assert timeline["open_deadlines"] == []
+
+
+def test_corrections_show_on_the_corrected_step_and_move_open_periods(
+    client: TestClient, make_key: MakeKey
+) -> None:
+    admin = make_key(Role.admin)
+    ocid = _small_scale_until_contract(client, admin, signed=40)
+    # The signature date was mistyped: it was yesterday, so the register period is open.
+    correction = {
+        "type": "correction",
+        "occurred_at": ago(0),
+        "data": {"corrects_seq": 5, "reason": "typo", "corrected": {"signed_on": _days_ago(1)}},
+    }
+    assert post_step(client, admin, ocid, correction)["seq"] == 6
+    timeline = client.get(f"/v1/procurements/{ocid}/timeline").json()
+    contract_step = timeline["steps"][4]
+    assert contract_step["corrected_by"] == [6]
+    assert contract_step["data"]["signed_on"] == _days_ago(40)
+    assert contract_step["effective_data"]["signed_on"] == _days_ago(1)
+    assert [f for f in timeline["findings"] if f["seq"] is None] == []
+    assert timeline["next_deadline"]["rule_id"] == "contract_register_30_days"

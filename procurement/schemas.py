@@ -521,6 +521,13 @@ class StepPublic(StepRecorded):
     documents: list[dict[str, Any]]
 
 
+class TimelineStep(StepPublic):
+    corrected_by: list[int] = Field(description="seqs of the correction steps that fix this one")
+    effective_data: dict[str, Any] = Field(
+        description="data with every later correction applied, in seq order"
+    )
+
+
 class OpenDeadline(BaseModel):
     rule_id: str
     legal_reference: str
@@ -538,7 +545,7 @@ class Timeline(BaseModel):
     status: StatusId
     procedure: ProcedureId
     regime: RegimeId
-    steps: list[StepPublic]
+    steps: list[TimelineStep]
     findings: list[Finding] = Field(
         description="Findings of recorded steps, then deadlines already missed"
     )

@@ -17,6 +17,7 @@ from pydantic import (
     Field,
     PlainSerializer,
     StringConstraints,
+    model_validator,
 )
 from stdnum.cz import dic
 
@@ -358,14 +359,29 @@ class ProcurementApprovedStep(StepBase):
     data: ProcurementApprovedData
 
 
+def _deadline_after_event(occurred_at: datetime, deadline: datetime) -> None:
+    if deadline <= occurred_at:
+        raise ValueError("data.bid_deadline must lie after occurred_at")
+
+
 class NoticePublishedStep(StepBase):
     type: Literal["notice_published"]
     data: NoticePublishedData
+
+    @model_validator(mode="after")
+    def _bid_deadline_after_notice(self) -> NoticePublishedStep:
+        _deadline_after_event(self.occurred_at, self.data.bid_deadline)
+        return self
 
 
 class InvitationSentStep(StepBase):
     type: Literal["invitation_sent"]
     data: InvitationSentData
+
+    @model_validator(mode="after")
+    def _bid_deadline_after_invitation(self) -> InvitationSentStep:
+        _deadline_after_event(self.occurred_at, self.data.bid_deadline)
+        return self
 
 
 class TenderDocumentsPublishedStep(StepBase):

@@ -185,3 +185,18 @@ def municipalities_register(engine: Engine) -> int:
         count = import_register(session, SHARED / "data" / "cz-municipalities.csv")
         session.commit()
     return count
+
+
+def upgrade_with_register(url: str) -> None:
+    """Migrate a new database and import the municipalities register into it (procurements
+    name their buyer by its code in the register)."""
+    from sqlalchemy import create_engine, pool
+
+    from catalogue.registry import import_register
+
+    upgrade(url)
+    engine = create_engine(url, poolclass=pool.NullPool)
+    with Session(engine) as session:
+        import_register(session, SHARED / "data" / "cz-municipalities.csv")
+        session.commit()
+    engine.dispose()

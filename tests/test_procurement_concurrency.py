@@ -18,7 +18,7 @@ from sqlalchemy import create_engine, pool, text
 from sqlmodel import Session
 
 from api.auth import Role, issue_key
-from api.migrate import upgrade
+from tests.conftest import upgrade_with_register
 from tests.factories_procurement import BUYER, ago, approved, invitation, procurement_body, step
 from tests.servers import Server, running_server
 
@@ -30,7 +30,7 @@ STEPS_PER_CLIENT = 3
 def live_database(fresh_database_url: Callable[[], str]) -> Iterator[tuple[str, str]]:
     """A new, migrated database and an admin key for it."""
     url = fresh_database_url()
-    upgrade(url)
+    upgrade_with_register(url)
     engine = create_engine(url, poolclass=pool.NullPool)
     with Session(engine) as session:
         issued = issue_key(session, role=Role.admin, label="concurrency test")

@@ -8,9 +8,9 @@ Each write route needs an entry in ``VALID_REQUESTS``; a route added without one
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime, timedelta
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest

@@ -51,30 +51,42 @@ class CsvWriter:
         self._writer.writerow([guard(value) for value in values])
         return self._take()
 
-    def rows(self, rows: Iterable[Iterable[Any]]) -> str:
-        self._writer.writerows([guard(value) for value in row] for row in rows)
+    def rows(
+        self, rows: Iterable[Sequence[Any]], text_columns: frozenset[int] | None = None
+    ) -> str:
+        """Rows as CSV; only ``text_columns`` (all when None) go through the guard, the
+        others are values the service made (numbers, ids, times, JSON) and go as they are."""
+        if text_columns is None:
+            self._writer.writerows([guard(value) for value in row] for row in rows)
+        elif text_columns:
+            self._writer.writerows(
+                [guard(v) if i in text_columns else v for i, v in enumerate(row)] for row in rows
+            )
+        else:
+            self._writer.writerows(rows)
         return self._take()
 
 
 def stream_csv(
     header: Sequence[str],
-    rows: Iterable[Iterable[Any]],
+    rows: Iterable[Sequence[Any]],
     *,
     delimiter: str = ",",
     bom: bool = False,
     batch: int = 500,
+    text_columns: frozenset[int] | None = None,
 ) -> Iterator[str]:
     """Header line, then the rows in chunks of ``batch`` lines."""
     writer = CsvWriter(header, delimiter=delimiter, bom=bom)
     yield writer.head()
-    pending: list[Iterable[Any]] = []
+    pending: list[Sequence[Any]] = []
     for row in rows:
         pending.append(row)
         if len(pending) >= batch:
-            yield writer.rows(pending)
+            yield writer.rows(pending, text_columns)
             pending = []
     if pending:
-        yield writer.rows(pending)
+        yield writer.rows(pending, text_columns)
 
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")

@@ -598,7 +598,7 @@ def split_contracts(
     groups: dict[tuple[str, str, bool], list[Purchase]] = defaultdict(list)
     for purchase in purchases:
         limit = config.small_scale_limit(purchase.subject)
-        if limit * config.split_near_share <= purchase.value < limit:
+        if limit * config.split_near_share <= purchase.value <= limit:
             key = (purchase.buyer_code, purchase.cpv_division, purchase.subject == "works")
             groups[key].append(purchase)
     flags: list[RedFlag] = []

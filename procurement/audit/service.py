@@ -203,14 +203,16 @@ def steps_query(dialect: str, filters: ExportFilters, *, csv: bool) -> sa.Select
             S.c.seq,
             S.c.leaf_index,
             S.c.type,
-            _entry_field(dialect, "occurred_at"),
-            _entry_field(dialect, "recorded_at"),
-            _entry_field(dialect, "actor"),
+            _rfc3339(dialect, "procurement_steps.occurred_at"),
+            _rfc3339(dialect, "procurement_steps.recorded_at"),
+            S.c.actor_key_id,
             S.c.entry_hash,
             S.c.prev_hash,
+            # Only what the table does not hold comes out of the entry document (each
+            # extraction parses it again on PostgreSQL, so as few as possible).
             _entry_field(dialect, "data", as_json=True),
             _entry_field(dialect, "documents", as_json=True),
-            _entry_field(dialect, "findings", as_json=True),
+            sa.cast(S.c.findings, sa.Text),
         ]
     else:
         columns = [E.c.entry_bytes]

@@ -12,8 +12,10 @@ import pytest
 import rfc8785
 from fastapi.testclient import TestClient
 
+from api.app import create_app
 from api.auth import Role
-from tests.conftest import MakeKey
+from api.settings import Settings
+from tests.conftest import MakeKey, TestDatabase
 from tests.factories_procurement import (
     BUYER,
     ICO_B,
@@ -290,3 +292,15 @@ def test_red_flags_page_by_procurement(client: TestClient, officer: dict[str, st
 
 def test_red_flag_rule_must_be_known(client: TestClient) -> None:
     assert client.get("/v1/red-flags", params={"rule": "nope"}).status_code == 422
+
+
+def test_exports_and_feed_have_the_stricter_budget(
+    settings: Settings, database: TestDatabase
+) -> None:
+    limited = settings.model_copy(update={"rate_limit_exports": "2/minute"})
+    with TestClient(create_app(limited, database=database)) as client:
+        feed = [client.get("/v1/feed").status_code for _ in range(3)]
+        exports = [client.get("/v1/exports/steps").status_code for _ in range(3)]
+        assert feed == [200, 200, 429]
+        assert exports == [429, 429, 429]  # one budget for exports and the feed together
+        assert client.get("/v1/red-flags").status_code == 200

@@ -25,6 +25,7 @@ from api.ratelimit import AnonymousRateLimitMiddleware, RateLimits
 from api.routes import api_routes, is_guarded
 from api.settings import Settings, get_settings
 from procurement import router as procurement_router
+from procurement.audit import router as audit_router
 
 API_TITLE = "smartsteps"
 API_VERSION = "1.0.0"
@@ -53,6 +54,7 @@ def _routers() -> list[Any]:
     routers: list[Any] = [health.router, keys_router.router]
     routers.append(catalogue.router.router)
     routers.append(procurement_router.router)
+    routers.append(audit_router.router)
     return routers
 
 

@@ -74,6 +74,8 @@ def test_release_and_record_packages_validate(client: TestClient, officer: dict[
     assert errors_of("record-package-schema", record) == []
     compiled = record["records"][0]["compiledRelease"]
     assert compiled["tender"]["procurementMethodDetails"] == "zjednodušené podlimitní řízení"
+    # The buyer is named as the municipalities register names it (554979 is Abertamy).
+    assert compiled["buyer"]["name"] == "Abertamy"
     assert compiled["contracts"][0]["implementation"]["transactions"][0]["value"] == {
         "amount": 3100000,
         "currency": "CZK",
@@ -175,6 +177,7 @@ def test_ocds_bulk_exports_validate(client: TestClient, officer: dict[str, str])
     package = records.json()
     assert errors_of("record-package-schema", package) == []
     assert len(package["records"]) == 2
+    assert {r["compiledRelease"]["buyer"]["name"] for r in package["records"]} == {"Abertamy"}
     releases = client.get("/v1/exports/steps", params={"format": "ocds"}).json()
     assert errors_of("release-package-schema", releases) == []
     assert len(releases["releases"]) == 8

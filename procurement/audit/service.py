@@ -87,8 +87,18 @@ STEP_TEXT: frozenset[int] = frozenset()
 # -- reading a procurement's trail --------------------------------------------------------
 
 
+# The buyer's name comes from the municipalities register (the catalogue's table, referred
+# to by its code as every other domain does).
+MUNICIPALITIES = sa.table("municipalities", sa.column("code"), sa.column("name"))
+
+
 def _procurement(session: Session, ocid: str) -> Any:
-    row = session.execute(sa.select(P).where(P.c.ocid == ocid)).mappings().first()
+    query = (
+        sa.select(P, MUNICIPALITIES.c.name.label("buyer_name"))
+        .select_from(P.outerjoin(MUNICIPALITIES, MUNICIPALITIES.c.code == P.c.buyer_code))
+        .where(P.c.ocid == ocid)
+    )
+    row = session.execute(query).mappings().first()
     if row is None:
         raise ProcurementNotFound(ocid)
     return row
@@ -405,11 +415,12 @@ def _trails(
             P.c.cpv_codes,
             P.c.created_at,
             E.c.entry_bytes,
+            MUNICIPALITIES.c.name,
         )
         .select_from(
-            P.outerjoin(S, S.c.procurement_id == P.c.id).outerjoin(
-                E, E.c.leaf_index == S.c.leaf_index
-            )
+            P.outerjoin(S, S.c.procurement_id == P.c.id)
+            .outerjoin(E, E.c.leaf_index == S.c.leaf_index)
+            .outerjoin(MUNICIPALITIES, MUNICIPALITIES.c.code == P.c.buyer_code)
         )
         .where(*_procurement_filters(filters, dates=dates))
         .order_by(P.c.id, S.c.seq)
@@ -430,6 +441,7 @@ def _trails(
             currency=first[9] or "CZK",
             cpv_codes=tuple(first[10] or ()),
             created_at=ocds.rfc3339(first[11]),
+            buyer_name=first[13],
         )
         entries = [json.loads(row[12]) for row in items if row[12] is not None]
         yield header, entries

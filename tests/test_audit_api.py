@@ -6,6 +6,7 @@ import csv
 import hashlib
 import io
 import json
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -260,6 +261,36 @@ def test_red_flags(client: TestClient, officer: dict[str, str]) -> None:
     everything = client.get("/v1/red-flags").json()["items"]
     assert clean not in {f["ocid"] for f in everything if f["rule"] == "single_bid"}
     assert client.get("/v1/red-flags", params={"buyer": OTHER_BUYER}).json()["items"] == []
+
+
+def test_red_flags_for_a_period_of_opened_procurements(
+    client: TestClient, officer: dict[str, str]
+) -> None:
+    lonely = create_procurement(client, officer)
+    post_step(client, officer, lonely, approved(at("2026-01-05")))
+    post_step(client, officer, lonely, notice(at("2026-01-12"), at("2026-02-06")))
+    post_step(
+        client,
+        officer,
+        lonely,
+        step(
+            "bids_opened",
+            at("2026-02-06", 11),
+            bids=[{"ico": ICO_B, "name": "Svítidla s.r.o.", "price_excl_vat": "3100000.00"}],
+        ),
+    )
+    today = datetime.now(UTC).date()
+
+    def ocids(**params: str) -> list[str]:
+        response = client.get("/v1/red-flags", params={"rule": "single_bid", **params})
+        assert response.status_code == 200, response.text
+        return [flag["ocid"] for flag in response.json()["items"]]
+
+    assert ocids(**{"from": str(today), "to": str(today)}) == [lonely]
+    assert ocids(to=str(today - timedelta(days=1))) == []
+    assert ocids(**{"from": str(today + timedelta(days=1))}) == []
+    backwards = client.get("/v1/red-flags", params={"from": str(today), "to": "2020-01-01"})
+    assert backwards.status_code == 422
 
 
 def test_red_flags_page_by_procurement(client: TestClient, officer: dict[str, str]) -> None:

@@ -247,10 +247,14 @@ def list_red_flags(
     session: SessionDep,
     buyer: BuyerQuery = None,
     rule: RuleId | None = None,
+    date_from: FromQuery = None,
+    date_to: ToQuery = None,
     limit: LimitQuery = 50,
     cursor: CursorQuery = None,
 ) -> RedFlagPage:
-    """Red flags (rule, legal reference, evidence steps) over pages of procurements."""
+    """Red flags (rule, legal reference, evidence steps) over pages of procurements; the
+    period (from, to) selects procurements opened in it."""
+    period = _filters(buyer, None, None, date_from, date_to)
     position = decode_cursor(cursor)
     after = int(position.get("after", 0)) if position else 0
     config = RedFlagConfig.from_settings(request.app.state.settings)
@@ -259,6 +263,7 @@ def list_red_flags(
         config=config,
         buyer_code=buyer,
         rule=rule,
+        period=period,
         after_id=after,
         limit=limit,
         as_of=datetime.now(UTC).date(),

@@ -507,12 +507,18 @@ def red_flags_page(
     after_id: int,
     limit: int,
     as_of: date,
+    period: ExportFilters | None = None,
 ) -> tuple[list[RedFlag], int | None]:
     """Flags of up to ``limit`` procurements after ``after_id`` (by id) that can have
-    flags; returns the flags and the last procurement id looked at when more may follow."""
+    flags; returns the flags and the last procurement id looked at when more may follow.
+    ``period`` (its dates) keeps the procurements opened in it."""
     where: list[ColumnElement[bool]] = [P.c.id > after_id]
     if buyer_code:
         where.append(P.c.buyer_code == buyer_code)
+    if period is not None:
+        where += _procurement_filters(
+            ExportFilters(date_from=period.date_from, date_to=period.date_to), dates=True
+        )
     if rule == SPLIT_CONTRACTS:
         where.append(P.c.status != "cancelled")
     elif rule is not None:

@@ -3,7 +3,7 @@
 Both indexes hold the same pre-processed tokens (``catalogue.text``), so both databases
 answer a query with the same documents. SQLite: ``<entity>_fts`` is an FTS5 table
 (``unicode61 remove_diacritics 2``) whose rowid is the document id. PostgreSQL: a plain
-table ``(id, tokens)`` with a GIN index on ``to_tsvector('simple', tokens)``.
+table ``(id, document)`` holding ``strip(to_tsvector('simple', tokens))``, GIN-indexed.
 """
 
 from __future__ import annotations
@@ -32,8 +32,9 @@ def index_document(session: Session, entity: Entity, doc_id: int, *texts: str | 
     if dialect_name(session) == "postgresql":
         session.execute(
             text(
-                f"INSERT INTO {name} (id, tokens) VALUES (:id, :tokens) "
-                "ON CONFLICT (id) DO UPDATE SET tokens = excluded.tokens"
+                f"INSERT INTO {name} (id, document) "
+                "VALUES (:id, strip(to_tsvector('simple', :tokens))) "
+                "ON CONFLICT (id) DO UPDATE SET document = excluded.document"
             ),
             {"id": doc_id, "tokens": tokens},
         )
@@ -48,9 +49,14 @@ def index_document(session: Session, entity: Entity, doc_id: int, *texts: str | 
 def index_many(session: Session, entity: Entity, rows: list[tuple[int, str]]) -> None:
     """Bulk-index pre-tokenised ``(id, tokens)`` rows of new documents (bench, seed)."""
     name = _table(entity)
-    key = "id" if dialect_name(session) == "postgresql" else "rowid"
+    if dialect_name(session) == "postgresql":
+        sql = (
+            f"INSERT INTO {name} (id, document) VALUES (:id, strip(to_tsvector('simple', :tokens)))"
+        )
+    else:
+        sql = f"INSERT INTO {name} (rowid, tokens) VALUES (:id, :tokens)"
     session.execute(
-        text(f"INSERT INTO {name} ({key}, tokens) VALUES (:id, :tokens)"),
+        text(sql),
         [{"id": i, "tokens": t} for i, t in rows],
     )
 
@@ -62,7 +68,7 @@ def match(session: Session, entity: Entity, query: str) -> Select[int, float] | 
     if not groups:
         return None
     name = _table(entity)
-    fts = table(name, column("tokens"), column("document"))
+    fts = table(name, column("document"))
     if dialect_name(session) == "postgresql":
         vector = fts.c.document
         tsq = func.to_tsquery(literal_column("'simple'"), bindparam("fts_q", tsquery(groups)))

@@ -10,7 +10,19 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, Literal
 
-from sqlalchemy import String, and_, cast, delete, func, insert, literal, or_, select, union_all
+from sqlalchemy import (
+    Integer,
+    String,
+    and_,
+    cast,
+    delete,
+    func,
+    insert,
+    literal,
+    or_,
+    select,
+    union_all,
+)
 from sqlalchemy.sql import ColumnElement, Select
 from sqlmodel import Session
 
@@ -461,6 +473,7 @@ def cost_per_inhabitant(pilot: Pilot, population: int) -> Decimal | None:
 # --- search ---------------------------------------------------------------------------
 
 Sort = Literal["relevance", "distance", "similarity", "newest", "cost_per_inhabitant"]
+_NO_INT = cast(None, Integer)
 PILOT_FACETS = ("area", "status", "standard", "mim", "region")
 SOLUTION_FACETS = ("area", "standard", "mim", "hosting")
 
@@ -642,6 +655,7 @@ def search_pilots(
     # pilot), so the ranked match is the whole query.
     text_only = fts is not None and not conditions and sort == "relevance"
 
+    facets: dict[str, dict[str, int]] | None = None
     if sort in ("distance", "similarity"):
         pairs = list(session.execute(base.add_columns(PC.municipality_code)).all())
         if sort == "distance":
@@ -650,25 +664,27 @@ def search_pilots(
             pairs.sort(key=lambda r: (geo.similarity.get(r[1], (9, 9, 1e9)), r[0]))
         ids = [r[0] for r in pairs[offset : offset + limit + 1]]
     else:
-        ordered = base
-        if text_only and fts is not None:
-            ordered = select(fts.c.id).order_by(fts.c.rank, fts.c.id)
-        elif sort == "relevance" and fts is not None:
-            ordered = ordered.order_by(fts.c.rank, PC.id)
+        keys: list[tuple[ColumnElement[Any], bool]]  # (expression, descending)
+        if sort == "relevance" and fts is not None:
+            keys = [(fts.c.rank, False), (PC.id, False)]
         elif sort == "cost_per_inhabitant":
             cost = PC.budget_czk / func.nullif(MC.population, 0)
-            ordered = ordered.order_by(
-                (PC.budget_czk.is_(None)).asc(),
-                cost.asc(),
-                PC.id,
-            )
+            keys = [(PC.budget_czk.is_(None), False), (cost, False), (PC.id, False)]
         else:
-            ordered = ordered.order_by(PC.id.desc())
-        ids = list(session.execute(ordered.offset(offset).limit(limit + 1)).scalars())
+            keys = [(PC.id, True)]
+        if params.facets:
+            ids, facets = _page_and_facets(session, base, keys, params.facets, offset, limit + 1)
+        else:
+            if text_only and fts is not None:
+                ordered = select(fts.c.id).order_by(fts.c.rank, fts.c.id)
+            else:
+                ordered = base.order_by(*(k.desc() if d else k.asc() for k, d in keys))
+            ids = list(session.execute(ordered.offset(offset).limit(limit + 1)).scalars())
     more = len(ids) > limit
     ids = ids[:limit]
     rows = _load_pilots(session, ids)
-    facets = _pilot_facets(session, base, params.facets) if params.facets else None
+    if params.facets and facets is None:
+        facets = _pilot_facets(session, base, params.facets)
     return SearchResult(
         rows=rows,
         distances=geo.distances if (params.near or params.similar_to) else {},
@@ -695,38 +711,90 @@ def _counts(session: Session, query: Select[Any]) -> dict[str, int]:
     return {str(k): int(v) for k, v in session.execute(query) if k is not None}
 
 
-def _pilot_facets(
-    session: Session, base: Select[tuple[int]], facets: Sequence[str]
-) -> dict[str, dict[str, int]]:
-    """Every facet in one statement over the filtered set, materialised once, so the
-    full-text match runs once for all facets."""
-    filtered = (
-        base.add_columns(PC.status.label("status"), MC.region_nuts3.label("region"))
+def _filtered_cte(base: Select[tuple[int]], *extra: ColumnElement[Any]) -> Any:
+    """The filtered set, materialised once per statement (the text match runs once)."""
+    return (
+        base.add_columns(PC.status.label("status"), MC.region_nuts3.label("region"), *extra)
         .cte("filtered")
         .prefix_with("MATERIALIZED")
     )
+
+
+def _facet_parts(filtered: Any, facets: Sequence[str]) -> list[Select[Any]]:
     parts: list[Select[Any]] = []
+    count = func.count()
     if "status" in facets:
         parts.append(
-            select(literal("status"), filtered.c.status, func.count()).group_by(filtered.c.status)
+            select(literal("status"), filtered.c.status, count, _NO_INT, _NO_INT).group_by(
+                filtered.c.status
+            )
         )
     if "region" in facets:
         parts.append(
-            select(literal("region"), filtered.c.region, func.count()).group_by(filtered.c.region)
+            select(literal("region"), filtered.c.region, count, _NO_INT, _NO_INT).group_by(
+                filtered.c.region
+            )
         )
     kinds = [f for f in facets if f in ("area", "standard", "mim")]
     if kinds:
         parts.append(
-            select(TC.kind, TC.value, func.count())
+            select(TC.kind, TC.value, count, _NO_INT, _NO_INT)
             .join(filtered, filtered.c.id == TC.entity_id)
             .where(TC.entity == "pilot", TC.kind.in_(kinds))
             .group_by(TC.kind, TC.value)
         )
+    return parts
+
+
+def _collect_facets(rows: Iterable[Any], facets: Sequence[str]) -> dict[str, dict[str, int]]:
     out: dict[str, dict[str, int]] = {facet: {} for facet in facets}
-    for facet, value, count in session.execute(union_all(*parts)):
+    for facet, value, count, *_ in rows:
         if value is not None:
             out[str(facet)][str(value)] = int(count)
     return out
+
+
+def _pilot_facets(
+    session: Session, base: Select[tuple[int]], facets: Sequence[str]
+) -> dict[str, dict[str, int]]:
+    """Every facet in one statement over the filtered set."""
+    parts = _facet_parts(_filtered_cte(base), facets)
+    return _collect_facets(session.execute(union_all(*parts)), facets)
+
+
+def _page_and_facets(
+    session: Session,
+    base: Select[tuple[int]],
+    keys: list[tuple[ColumnElement[Any], bool]],
+    facets: Sequence[str],
+    offset: int,
+    limit: int,
+) -> tuple[list[int], dict[str, dict[str, int]]]:
+    """One page of ids and every facet in a single statement, so the full-text match and
+    the filters run once for both."""
+    filtered = _filtered_cte(base, *(k.label(f"s{i}") for i, (k, _) in enumerate(keys)))
+    order = [
+        filtered.c[f"s{i}"].desc() if descending else filtered.c[f"s{i}"].asc()
+        for i, (_, descending) in enumerate(keys)
+    ]
+    page = (
+        select(filtered.c.id, func.row_number().over(order_by=order).label("position"))
+        .order_by(*order)
+        .offset(offset)
+        .limit(limit)
+        .subquery("page")
+    )
+    page_rows = select(
+        literal("page"), cast(None, String), cast(None, Integer), page.c.id, page.c.position
+    )
+    ids: list[tuple[int, int]] = []
+    facet_rows = []
+    for row in session.execute(union_all(page_rows, *_facet_parts(filtered, facets))):
+        if row[0] == "page":
+            ids.append((int(row[4]), int(row[3])))
+        else:
+            facet_rows.append(row)
+    return [i for _, i in sorted(ids)], _collect_facets(facet_rows, facets)
 
 
 def search_solutions(

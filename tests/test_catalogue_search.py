@@ -319,3 +319,23 @@ def test_cursor_pages_cover_every_result_once(client: TestClient, corpus: Corpus
 
 def test_forged_cursor_is_400(client: TestClient, corpus: Corpus) -> None:
     assert client.get("/v1/pilots", params={"cursor": "bm90LW91cnM"}).status_code == 400
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"q": "osvetleni"},
+        {"sort": "cost_per_inhabitant"},
+        {"area": "mobility"},
+        {"sort": "cost_per_inhabitant", "limit": 2, "cursor": None},
+    ],
+)
+def test_page_is_the_same_with_and_without_facets(
+    client: TestClient, corpus: Corpus, params: dict[str, object]
+) -> None:
+    params = {k: v for k, v in params.items() if v is not None}
+    plain = client.get("/v1/pilots", params=params).json()
+    faceted = client.get("/v1/pilots", params={**params, "facets": "area,status,region"}).json()
+    assert [i["id"] for i in faceted["items"]] == [i["id"] for i in plain["items"]]
+    assert (faceted["next_cursor"] is None) == (plain["next_cursor"] is None)
+    assert sum(faceted["facets"]["status"].values()) >= len(plain["items"])

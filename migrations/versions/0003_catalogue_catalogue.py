@@ -184,11 +184,9 @@ def _create_fulltext() -> None:
     dialect = op.get_bind().dialect.name
     for name in FTS_TABLES:
         if dialect == "postgresql":
-            # A stored tsvector, so ranking reads it instead of re-parsing every match.
-            op.execute(
-                f"CREATE TABLE {name} (id integer PRIMARY KEY, tokens text NOT NULL, "
-                "document tsvector GENERATED ALWAYS AS (to_tsvector('simple', tokens)) STORED)"
-            )
+            # Only the (position-stripped) tsvector is stored: small rows keep ranking, which
+            # reads the vector of every match, cheap.
+            op.execute(f"CREATE TABLE {name} (id integer PRIMARY KEY, document tsvector NOT NULL)")
             op.execute(f"CREATE INDEX {name}_document_gin ON {name} USING gin (document)")
         else:
             op.execute(

@@ -23,6 +23,8 @@ from api.pagination import load_secret, set_cursor_secret
 from api.ratelimit import AnonymousRateLimitMiddleware, RateLimits
 from api.routes import api_routes, is_guarded
 from api.settings import Settings, get_settings
+from procurement.ledger import router as ledger_router
+from procurement.ledger import service as ledger_service
 
 API_TITLE = "smartsteps"
 API_VERSION = "1.0.0"
@@ -49,6 +51,7 @@ def route_unique_id(route: APIRoute) -> str:
 
 def _routers() -> list[Any]:
     routers: list[Any] = [health.router, keys_router.router]
+    routers += [ledger_router.router, ledger_router.exports_router]
     return routers
 
 
@@ -65,6 +68,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     app.state.settings = settings
     app.state.database = database or EngineDatabase(make_engine(settings))
     set_cursor_secret(load_secret(settings.effective_secret_key_path))
+    ledger_service.configure_from(settings)  # creates the signing key on first start
 
     install_error_handlers(app)
 

@@ -14,12 +14,14 @@ from sqlmodel import Session, func, select
 
 from api.auth import ApiKey, Role, issue_key, revoke_key, utcnow
 from api.settings import get_settings
+from procurement.ledger import cli as ledger_cli
 
 app = typer.Typer(help="smartsteps: smart-city catalogue and verifiable procurement trail.")
 db_app = typer.Typer(help="Database schema.")
 keys_app = typer.Typer(help="API keys.")
 app.add_typer(db_app, name="db")
 app.add_typer(keys_app, name="keys")
+ledger_cli.register(app)
 
 OPENAPI_PATH = Path(__file__).resolve().parent.parent / "openapi" / "openapi.json"
 

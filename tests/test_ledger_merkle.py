@@ -40,7 +40,11 @@ def test_vector(path: Path) -> None:
             )
         else:
             merkle.verify_consistency(
-                vector["size1"], vector["size2"], _b64(vector["root1"]), _b64(vector["root2"]), proof
+                vector["size1"],
+                vector["size2"],
+                _b64(vector["root1"]),
+                _b64(vector["root2"]),
+                proof,
             )
     except merkle.ProofError:
         accepted = False

@@ -15,8 +15,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import insert, tuple_, update
-from sqlmodel import Session, col, select
+from sqlalchemy import insert, select, tuple_, update
+from sqlmodel import Session, col
+from sqlmodel import select as model_select
 
 from procurement.ledger import merkle
 from procurement.ledger.checkpoint import Signer, make_signer
@@ -64,16 +65,20 @@ def configure(origin: str, key_path: Path, interval_seconds: float) -> Signer:
     return _config.get_signer()
 
 
+def configure_from(settings: Any) -> Signer:
+    """``configure`` from the service settings."""
+    return configure(
+        settings.ledger_origin,
+        settings.effective_ledger_key_path,
+        settings.checkpoint_interval_seconds,
+    )
+
+
 def _current() -> _Config:
     if _config is None:
         from api.settings import get_settings
 
-        settings = get_settings()
-        configure(
-            settings.ledger_origin,
-            settings.effective_ledger_key_path,
-            settings.checkpoint_interval_seconds,
-        )
+        configure_from(get_settings())
     assert _config is not None
     return _config
 
@@ -197,7 +202,7 @@ def tree_size(session: Session) -> int:
 
 def latest_checkpoint(session: Session) -> LedgerCheckpoint | None:
     return session.exec(
-        select(LedgerCheckpoint).order_by(col(LedgerCheckpoint.tree_size).desc()).limit(1)
+        model_select(LedgerCheckpoint).order_by(col(LedgerCheckpoint.tree_size).desc()).limit(1)
     ).first()
 
 
@@ -251,7 +256,7 @@ def leaf_hash_at(session: Session, index: int) -> bytes | None:
 def entries(session: Session, start: int, limit: int) -> list[LedgerEntry]:
     return list(
         session.exec(
-            select(LedgerEntry)
+            model_select(LedgerEntry)
             .where(LedgerEntry.leaf_index >= start)
             .order_by(col(LedgerEntry.leaf_index))
             .limit(limit)

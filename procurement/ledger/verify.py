@@ -243,8 +243,7 @@ def verify_export(
             elif seq != state[0] + 1:
                 raise VerificationFailure(
                     f"entry {n}",
-                    f"{ocid.decode()}: seq {seq} follows seq {state[0]} "
-                    f"(expected {state[0] + 1})",
+                    f"{ocid.decode()}: seq {seq} follows seq {state[0]} (expected {state[0] + 1})",
                     n,
                 )
             elif prev != state[1]:

@@ -23,6 +23,7 @@ from api.pagination import load_secret, set_cursor_secret
 from api.ratelimit import AnonymousRateLimitMiddleware, RateLimits
 from api.routes import api_routes, is_guarded
 from api.settings import Settings, get_settings
+from procurement import router as procurement_router
 from procurement.ledger import router as ledger_router
 from procurement.ledger import service as ledger_service
 
@@ -51,6 +52,7 @@ def route_unique_id(route: APIRoute) -> str:
 
 def _routers() -> list[Any]:
     routers: list[Any] = [health.router, keys_router.router]
+    routers.append(procurement_router.router)
     routers += [ledger_router.router, ledger_router.exports_router]
     return routers
 

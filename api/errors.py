@@ -193,10 +193,16 @@ def _pointer(loc: Sequence[int | str]) -> tuple[str, str]:
     return where, "/" + "/".join(parts) if parts else ""
 
 
-def _validation_errors(errors: Sequence[Any]) -> list[dict[str, str]]:
+def _validation_errors(errors: Sequence[Any], body: Any = None) -> list[dict[str, str]]:
     out: list[dict[str, str]] = []
+    # A body that is a discriminated union on "type" gets the tag in its loc
+    # (body, <type>, field); the tag is no member of the body, so the pointer skips it.
+    tag = body.get("type") if isinstance(body, dict) else None
     for error in errors:
-        where, pointer = _pointer(error.get("loc", ()))
+        loc = tuple(error.get("loc", ()))
+        if tag is not None and len(loc) > 1 and loc[0] == "body" and loc[1] == tag:
+            loc = loc[:1] + loc[2:]
+        where, pointer = _pointer(loc)
         kind = error.get("type", "")
         # Messages from pydantic name the rule, never the value; "extra_forbidden" and
         # "missing" get wording that says what to do.
@@ -229,7 +235,7 @@ async def _request_validation(_request: Request, exc: Exception) -> JSONResponse
         422,
         "Unprocessable Content",
         "The request has invalid or missing values; see errors.",
-        errors=_validation_errors(errors),
+        errors=_validation_errors(errors, exc.body),
     )
 
 

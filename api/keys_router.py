@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Request, Response
@@ -23,6 +23,9 @@ from api.pagination import (
 )
 
 router = APIRouter(prefix="/v1", tags=["keys"])
+
+# An expiry further ahead is almost surely a typo (2206 for 2026); no expiry is explicit.
+MAX_KEY_LIFETIME = timedelta(days=3653)
 
 
 class Me(BaseModel):
@@ -104,6 +107,16 @@ def create_key(
         raise Unprocessable(
             "The key would already be expired.",
             errors=[{"pointer": "/expires_at", "detail": "must lie in the future"}],
+        )
+    if body.expires_at is not None and body.expires_at > utcnow() + MAX_KEY_LIFETIME:
+        raise Unprocessable(
+            "The expiry lies too far ahead.",
+            errors=[
+                {
+                    "pointer": "/expires_at",
+                    "detail": "must lie within 10 years; leave it out for a key without expiry",
+                }
+            ],
         )
     try:
         issued = issue_key(

@@ -13,7 +13,7 @@ from alembic import op
 
 
 revision: str = '0005_ledger'
-down_revision: str | Sequence[str] | None = '0002_ledger'
+down_revision: str | Sequence[str] | None = '0004_procurement'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

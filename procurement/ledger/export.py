@@ -20,7 +20,13 @@ def _json_line(obj: object) -> bytes:
 
 
 def needs_tail_checkpoint(session: Session) -> bool:
-    """True when the newest entries are not covered by a checkpoint yet (interval cadence)."""
+    """True when the cadence is "every N seconds" and the newest entries have no checkpoint.
+
+    With a checkpoint per append an uncovered tail is evidence (rows written around the
+    service), so it is never signed after the fact.
+    """
+    if service.checkpoint_interval() <= 0:
+        return False
     size = service.tree_size(session)
     if size == 0:
         return False

@@ -168,14 +168,26 @@ def _sign_tail(database: Database) -> None:
 
 
 @router.get("/verify", response_model=VerifyReport, responses=problem_responses(401, 403))
-def verify_ledger(request: Request, _caller: AuditorOrAdminDep) -> VerifyReport:
+def verify_ledger(
+    request: Request,
+    _caller: AuditorOrAdminDep,
+    checkpoint: Annotated[
+        str | None,
+        Query(
+            max_length=4000,
+            description="A signed checkpoint you saved earlier: the log must extend it.",
+        ),
+    ] = None,
+) -> VerifyReport:
     """Verify the live ledger exactly as ``smartsteps verify`` verifies an export."""
     database: Database = request.app.state.database
     _sign_tail(database)
     with database.session(write=False) as session:
         try:
             report = verify_export(
-                export_lines(session), public_key=service.signer().verifier.text()
+                export_lines(session),
+                public_key=service.signer().verifier.text(),
+                saved_checkpoint=checkpoint,
             )
         except VerificationFailure as failure:
             return VerifyReport(

@@ -83,6 +83,10 @@ def _current() -> _Config:
     return _config
 
 
+def checkpoint_interval() -> float:
+    return _current().interval_seconds
+
+
 def signer() -> Signer:
     return _current().get_signer()
 

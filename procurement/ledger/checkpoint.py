@@ -64,7 +64,7 @@ def verifier_key(name: str, public_key: Ed25519PublicKey) -> VerifierKey:
 
 def parse_verifier_key(text: str) -> VerifierKey:
     """Read ``name+hexid+base64key`` (a key file may hold it with surrounding whitespace)."""
-    parts = text.strip().split("+")
+    parts = text.strip().split("+", 2)  # base64 may itself contain "+"
     if len(parts) != 3 or not parts[0]:
         raise CheckpointError("a verifier key reads <name>+<key id>+<base64 key>")
     name, hex_id, b64 = parts

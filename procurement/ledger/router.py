@@ -91,9 +91,7 @@ def get_inclusion_proof(
         raise _query_error("tree_size", f"the log has {size} leaves; tree_size is larger")
     if leaf_index >= tree_size:
         raise _query_error("leaf_index", f"leaf {leaf_index} is not in a tree of {tree_size}")
-    proof = service.inclusion_proof(session, leaf_index, tree_size)
-    leaf = service.leaf_hash_at(session, leaf_index) or b""
-    root = service.root_at(session, tree_size)
+    leaf, root, proof = service.inclusion_bundle(session, leaf_index, tree_size)
     return InclusionProof(
         leaf_index=leaf_index,
         tree_size=tree_size,
@@ -118,12 +116,12 @@ def get_consistency_proof(
         raise _query_error("second", f"the log has {size} leaves; second is larger")
     if first > second:
         raise _query_error("first", "first is larger than second")
-    proof = service.consistency_proof(session, first, second)
+    first_root, second_root, proof = service.consistency_bundle(session, first, second)
     return ConsistencyProof(
         first=first,
         second=second,
-        first_root=_b64(service.root_at(session, first)),
-        second_root=_b64(service.root_at(session, second)),
+        first_root=_b64(first_root),
+        second_root=_b64(second_root),
         proof=[_b64(p) for p in proof],
         first_checkpoint=_note(session, first),
         second_checkpoint=_note(session, second),

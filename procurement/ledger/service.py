@@ -237,6 +237,35 @@ def _with_nodes(session: Session, compute: Any) -> Any:
     return compute(merkle.getter(fetch_nodes(session, wanted)))
 
 
+def inclusion_bundle(session: Session, index: int, size: int) -> tuple[bytes, bytes, list[bytes]]:
+    """(leaf hash, root, proof) for leaf ``index`` in the tree of ``size``: one read of every
+    node needed (the leaf, the proof's and the root's perfect subtrees) in two queries."""
+    merkle.check_inclusion_args(index, size)
+
+    def compute(get: merkle.NodeGetter) -> tuple[bytes, bytes, list[bytes]]:
+        return get(0, index), merkle.tree_root(size, get), merkle.inclusion_proof(index, size, get)
+
+    leaf, root, proof = _with_nodes(session, compute)
+    return bytes(leaf), bytes(root), list(proof)
+
+
+def consistency_bundle(
+    session: Session, first: int, second: int
+) -> tuple[bytes, bytes, list[bytes]]:
+    """(first root, second root, proof), every node read at once."""
+    merkle.check_consistency_args(first, second)
+
+    def compute(get: merkle.NodeGetter) -> tuple[bytes, bytes, list[bytes]]:
+        return (
+            merkle.tree_root(first, get),
+            merkle.tree_root(second, get),
+            merkle.consistency_proof(first, second, get),
+        )
+
+    r1, r2, proof = _with_nodes(session, compute)
+    return bytes(r1), bytes(r2), list(proof)
+
+
 def inclusion_proof(session: Session, index: int, size: int) -> list[bytes]:
     merkle.check_inclusion_args(index, size)
     return list(_with_nodes(session, lambda get: merkle.inclusion_proof(index, size, get)))

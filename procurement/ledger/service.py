@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import insert, select, tuple_, update
+from sqlalchemy import and_, insert, literal, or_, select, union_all, update
 from sqlmodel import Session, col
 from sqlmodel import select as model_select
 
@@ -29,6 +29,18 @@ _ENTRIES = LedgerEntry.__table__  # type: ignore[attr-defined]
 _NODES = LedgerNode.__table__  # type: ignore[attr-defined]
 _CHECKPOINTS = LedgerCheckpoint.__table__  # type: ignore[attr-defined]
 _INFO_KEY = "smartsteps.ledger_head"
+
+# Built once: executing a prepared construct skips statement building and cache-key work,
+# which otherwise costs more than the database round trips of an append.
+_SELECT_HEAD = (
+    select(_HEAD.c.size, _HEAD.c.frontier, _HEAD.c.checkpoint_at)
+    .where(_HEAD.c.id == 1)
+    .with_for_update()
+)
+_INSERT_ENTRY = insert(_ENTRIES)
+_INSERT_NODE = insert(_NODES)
+_INSERT_CHECKPOINT = insert(_CHECKPOINTS)
+_UPDATE_HEAD = update(_HEAD).where(_HEAD.c.id == 1)
 
 
 def leaf_hash(entry_bytes: bytes) -> bytes:
@@ -109,13 +121,9 @@ def _locked_head(session: Session) -> _Head:
     cached: _Head | None = session.info.get(_INFO_KEY)
     if cached is not None and transaction is not None and cached.transaction is transaction:
         return cached
-    row = session.execute(
-        select(_HEAD.c.size, _HEAD.c.frontier, _HEAD.c.checkpoint_at)
-        .where(_HEAD.c.id == 1)
-        .with_for_update()
-    ).first()
+    row = session.connection().execute(_SELECT_HEAD).first()
     if row is None:
-        session.execute(insert(_HEAD).values(id=1, size=0))
+        session.connection().execute(insert(_HEAD).values(id=1, size=0))
         size, frontier_bytes, checkpoint_at = 0, None, None
     else:
         size, frontier_bytes, checkpoint_at = row
@@ -142,12 +150,13 @@ def append_entry(session: Session, leaf_index: int, entry_bytes: bytes) -> Ledge
     leaf = leaf_hash(entry_bytes)
     frontier = merkle.Frontier(head.size, head.frontier.hashes)
     completed = frontier.append(leaf)
-    session.execute(
-        insert(_ENTRIES).values(leaf_index=leaf_index, entry_bytes=entry_bytes, leaf_hash=leaf)
+    connection = session.connection()
+    connection.execute(
+        _INSERT_ENTRY, {"leaf_index": leaf_index, "entry_bytes": entry_bytes, "leaf_hash": leaf}
     )
     if completed:
-        session.execute(
-            insert(_NODES), [{"level": lv, "idx": ix, "hash": h} for lv, ix, h in completed]
+        connection.execute(
+            _INSERT_NODE, [{"level": lv, "idx": ix, "hash": h} for lv, ix, h in completed]
         )
     config = _current()
     now = time.time()
@@ -159,10 +168,9 @@ def append_entry(session: Session, leaf_index: int, entry_bytes: bytes) -> Ledge
     ):
         _insert_checkpoint(session, config.get_signer(), frontier.size, frontier.root(), now)
         checkpoint_at = now
-    session.execute(
-        update(_HEAD)
-        .where(_HEAD.c.id == 1)
-        .values(size=frontier.size, frontier=frontier.pack(), checkpoint_at=checkpoint_at)
+    connection.execute(
+        _UPDATE_HEAD,
+        {"size": frontier.size, "frontier": frontier.pack(), "checkpoint_at": checkpoint_at},
     )
     head.size, head.frontier, head.checkpoint_at = frontier.size, frontier, checkpoint_at
     return LedgerEntry(leaf_index=leaf_index, entry_bytes=entry_bytes, leaf_hash=leaf)
@@ -171,13 +179,14 @@ def append_entry(session: Session, leaf_index: int, entry_bytes: bytes) -> Ledge
 def _insert_checkpoint(
     session: Session, signer: Signer, size: int, root: bytes, now: float
 ) -> None:
-    session.execute(
-        insert(_CHECKPOINTS).values(
-            tree_size=size,
-            root_hash=root,
-            note=signer.sign(size, root),
-            created_at=datetime.fromtimestamp(now, UTC),
-        )
+    session.connection().execute(
+        _INSERT_CHECKPOINT,
+        {
+            "tree_size": size,
+            "root_hash": root,
+            "note": signer.sign(size, root),
+            "created_at": datetime.fromtimestamp(now, UTC),
+        },
     )
 
 
@@ -211,25 +220,29 @@ def latest_checkpoint(session: Session) -> LedgerCheckpoint | None:
 
 
 def fetch_nodes(session: Session, keys: set[merkle.NodeKey]) -> dict[merkle.NodeKey, bytes]:
-    """The stored hashes of these perfect subtrees: one query for leaves, one for the rest."""
-    found: dict[merkle.NodeKey, bytes] = {}
-    leaves = [index for level, index in keys if level == 0]
-    interior = [(level, index) for level, index in keys if level > 0]
+    """The stored hashes of these perfect subtrees in one statement of primary-key lookups.
+
+    (A row-value ``IN`` would make SQLite scan the table; an OR of equalities uses the key.)
+    """
+    leaves = sorted(index for level, index in keys if level == 0)
+    interior = sorted((level, index) for level, index in keys if level > 0)
+    parts = []
     if leaves:
-        for index, digest in session.execute(
-            select(_ENTRIES.c.leaf_index, _ENTRIES.c.leaf_hash).where(
+        parts.append(
+            select(literal(0).label("level"), _ENTRIES.c.leaf_index, _ENTRIES.c.leaf_hash).where(
                 _ENTRIES.c.leaf_index.in_(leaves)
             )
-        ):
-            found[(0, index)] = digest
+        )
     if interior:
-        for level, index, digest in session.execute(
+        parts.append(
             select(_NODES.c.level, _NODES.c.idx, _NODES.c.hash).where(
-                tuple_(_NODES.c.level, _NODES.c.idx).in_(interior)
+                or_(*(and_(_NODES.c.level == lv, _NODES.c.idx == ix) for lv, ix in interior))
             )
-        ):
-            found[(level, index)] = digest
-    return found
+        )
+    if not parts:
+        return {}
+    statement = parts[0] if len(parts) == 1 else union_all(*parts)
+    return {(int(lv), int(ix)): bytes(h) for lv, ix, h in session.execute(statement)}
 
 
 def _with_nodes(session: Session, compute: Any) -> Any:

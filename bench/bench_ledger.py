@@ -267,7 +267,7 @@ def synthetic_entries(count: int) -> Iterator[bytes]:
         seq, prev = heads.get(p, (0, None))
         prev_text = "null" if prev is None else f'"{prev}"'
         entry = (
-            '{"actor":"k_3f2a9c1b7e","data":{"summary":"Odpověď na dotaz uchazeče č. %d"},'
+            '{"actor":"k_3f2a9c1b7e","data":{"summary":"Odpověď na dotaz uchazeče č. %d"},'  # noqa: UP031
             '"documents":[{"media_type":"application/pdf","sha256":"%s","size":18234,'
             '"title":"Vysvětlení zadávací dokumentace","url":"https://profil.example.cz/d/%d"}],'
             '"findings":[],"leaf_index":%d,"occurred_at":"2026-03-04T10:00:00Z",'

@@ -81,15 +81,17 @@ def verify(
         Path | None,
         typer.Option(help="A checkpoint you saved earlier (GET /v1/ledger/checkpoint)."),
     ] = None,
+    jobs: Annotated[
+        int | None, typer.Option(min=1, max=256, help="Processes to use (default: all CPUs).")
+    ] = None,
 ) -> None:
     """Verify a ledger export offline: hashes, chains, indexes, roots, signatures."""
-    from procurement.ledger.verify import VerificationFailure, verify_export
+    from procurement.ledger.verify import VerificationFailure, verify_file
 
     key = _read_text(public_key) if public_key is not None else None
     saved = checkpoint.read_text(encoding="utf-8") if checkpoint is not None else None
     try:
-        with export.open("rb") as handle:
-            report = verify_export(handle, public_key=key, saved_checkpoint=saved)
+        report = verify_file(export, public_key=key, saved_checkpoint=saved, jobs=jobs)
     except VerificationFailure as failure:
         typer.echo(f"FAILED at {failure.where}: {failure.reason}", err=True)
         raise typer.Exit(1) from None

@@ -721,3 +721,41 @@ def _chain_slow(entry: bytes, n: int) -> tuple[int, bytes, int, bytes | None]:
 
 def public_key_of(key: VerifierKey) -> str:
     return key.text()
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m procurement.ledger.verify EXPORT [--public-key K] [--checkpoint C]``: the
+    same check as ``smartsteps verify`` with nothing but the standard library and
+    ``cryptography`` loaded."""
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="python -m procurement.ledger.verify")
+    parser.add_argument("export")
+    parser.add_argument("--public-key", help="the verifier key text, or a file holding it")
+    parser.add_argument("--checkpoint", help="a checkpoint you saved earlier (a file)")
+    parser.add_argument("--jobs", type=int, default=None, help="processes (default: CPUs)")
+    args = parser.parse_args(argv)
+    key = args.public_key
+    if key is not None and os.path.exists(key):
+        with open(key, encoding="utf-8") as handle:
+            key = handle.read()
+    saved = None
+    if args.checkpoint is not None:
+        with open(args.checkpoint, encoding="utf-8") as handle:
+            saved = handle.read()
+    try:
+        report = verify_file(args.export, key, saved, jobs=args.jobs)
+    except VerificationFailure as failure:
+        print(f"FAILED at {failure.where}: {failure.reason}", file=sys.stderr)  # noqa: T201
+        return 1
+    for warning in report.warnings:
+        print(f"warning: {warning}", file=sys.stderr)  # noqa: T201
+    print(  # noqa: T201
+        f"OK: {report.entries} entries, {report.procurements} procurements, "
+        f"{report.checkpoints} signed checkpoints; root {report.root.hex()}"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

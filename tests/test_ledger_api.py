@@ -156,3 +156,27 @@ def test_append_with_a_stale_index_is_refused(session: Session) -> None:
     index = service.next_leaf_index(session)
     with pytest.raises(LeafIndexMismatch):
         service.append_entry(session, index + 1, b"{}")
+
+
+def test_a_rolled_back_savepoint_does_not_leave_a_gap(session: Session) -> None:
+    from tests.factories_ledger import entry_document
+
+    append_steps(session, FAKE_OCIDS, 1)
+    size = service.tree_size(session)
+    savepoint = session.begin_nested()
+    index = service.next_leaf_index(session)
+    service.append_entry(session, index, entry_document("ocds-x-1", 1, index, None))
+    savepoint.rollback()
+    again = service.next_leaf_index(session)
+    assert again == size
+    service.append_entry(session, again, entry_document("ocds-x-1", 1, again, None))
+    session.commit()
+    assert service.tree_size(session) == size + 1
+    assert service.root_at(session, size + 1) == merkle.root_of(
+        [
+            bytes(h)
+            for (h,) in session.execute(
+                text("SELECT leaf_hash FROM ledger_entries ORDER BY leaf_index")
+            )
+        ]
+    )

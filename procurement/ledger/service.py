@@ -117,7 +117,8 @@ class _Head:
 def _locked_head(session: Session) -> _Head:
     """The head row under the log lock (PostgreSQL FOR UPDATE; SQLite's write requests hold
     the database lock since BEGIN IMMEDIATE), read once per transaction."""
-    transaction = session.get_transaction()
+    # Keyed on the innermost transaction: a rolled-back savepoint must not leave a stale head.
+    transaction = session.get_nested_transaction() or session.get_transaction()
     cached: _Head | None = session.info.get(_INFO_KEY)
     if cached is not None and transaction is not None and cached.transaction is transaction:
         return cached
@@ -128,7 +129,7 @@ def _locked_head(session: Session) -> _Head:
     else:
         size, frontier_bytes, checkpoint_at = row
     head = _Head(
-        session.get_transaction(),
+        transaction,
         size,
         merkle.Frontier.unpack(size, frontier_bytes),
         checkpoint_at,

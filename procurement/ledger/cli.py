@@ -82,7 +82,7 @@ def verify(
         typer.Option(help="A checkpoint you saved earlier (GET /v1/ledger/checkpoint)."),
     ] = None,
     jobs: Annotated[
-        int | None, typer.Option(min=1, max=256, help="Processes to use (default: all CPUs).")
+        int | None, typer.Option(min=1, max=256, help="Processes to use (default 1).")
     ] = None,
 ) -> None:
     """Verify a ledger export offline: hashes, chains, indexes, roots, signatures."""

@@ -16,8 +16,12 @@ $(STAMP): $(BIN)/python pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev]'
 	@touch $(STAMP)
 
+MUNICIPALITIES_CSV ?= ../shared/data/cz-municipalities.csv
+
 run: $(STAMP)
 	$(BIN)/smartsteps db upgrade
+	@if [ -f "$(MUNICIPALITIES_CSV)" ]; then $(BIN)/smartsteps import municipalities --if-empty "$(MUNICIPALITIES_CSV)"; fi
+	$(BIN)/smartsteps seed demo
 	$(BIN)/smartsteps bootstrap
 	@echo "smartsteps on http://127.0.0.1:8000  (API docs: http://127.0.0.1:8000/docs)"
 	$(BIN)/smartsteps serve --host 127.0.0.1 --port 8000

@@ -14,6 +14,7 @@ from fastapi.routing import APIRoute
 from fastapi.staticfiles import StaticFiles
 
 import api.metadata  # noqa: F401  (every table, before anything touches the database)
+import catalogue.router
 from api import health, keys_router
 from api.db import Database, EngineDatabase, make_engine
 from api.errors import PROBLEM_MEDIA_TYPE, install_error_handlers
@@ -52,6 +53,7 @@ def route_unique_id(route: APIRoute) -> str:
 
 def _routers() -> list[Any]:
     routers: list[Any] = [health.router, keys_router.router]
+    routers.append(catalogue.router.router)
     routers.append(procurement_router.router)
     routers += [ledger_router.router, ledger_router.exports_router]
     return routers

@@ -14,6 +14,8 @@ from sqlmodel import Session, func, select
 
 from api.auth import ApiKey, Role, issue_key, revoke_key, utcnow
 from api.settings import get_settings
+from catalogue import cli as catalogue_cli
+from procurement import cli as procurement_cli
 from procurement.ledger import cli as ledger_cli
 
 app = typer.Typer(help="smartsteps: smart-city catalogue and verifiable procurement trail.")
@@ -21,6 +23,11 @@ db_app = typer.Typer(help="Database schema.")
 keys_app = typer.Typer(help="API keys.")
 app.add_typer(db_app, name="db")
 app.add_typer(keys_app, name="keys")
+import_app = typer.Typer(help="Import official registers and reference lists.")
+app.add_typer(import_app, name="import")
+import_app.command("municipalities")(catalogue_cli.import_municipalities)
+import_app.command("cpv")(procurement_cli.import_cpv_list)
+app.add_typer(catalogue_cli.seed_app, name="seed")
 ledger_cli.register(app)
 
 OPENAPI_PATH = Path(__file__).resolve().parent.parent / "openapi" / "openapi.json"

@@ -190,6 +190,9 @@ def idempotency(
     try:
         yield Idempotency(session, record_id)
     except BaseException:
+        # End the request's transaction first: on SQLite it holds the write lock
+        # (BEGIN IMMEDIATE), and releasing the key in another session would wait for it.
+        session.rollback()
         _release(request, record_id)
         raise
 

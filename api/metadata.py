@@ -16,6 +16,7 @@ SQLModel.metadata.naming_convention = {
 
 import api.auth  # noqa: E402, F401
 import api.idempotency  # noqa: E402, F401
+import catalogue.models  # noqa: E402, F401
 import procurement.ledger.models  # noqa: E402, F401
 import procurement.models  # noqa: E402, F401
 

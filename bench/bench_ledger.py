@@ -183,7 +183,9 @@ def _raw_commits(url: str, count: int) -> float:
 
 
 def bench_http(label: str, url: str, tmp: Path, per_client: int) -> None:
-    upgrade(url)
+    from tests.conftest import upgrade_with_register
+
+    upgrade_with_register(url)  # procurements name their buyer from the register
     data_dir = tmp / f"data-{label}"
     data_dir.mkdir()
     engine = make_engine(Settings(database_url=url, data_dir=data_dir))

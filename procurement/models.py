@@ -54,6 +54,7 @@ class ProcurementStep(SQLModel, table=True):
     __table_args__ = (
         UniqueConstraint("procurement_id", "seq"),
         Index("ix_procurement_steps_procurement_id_type", "procurement_id", "type"),
+        Index("ix_procurement_steps_procurement_id_corrects_seq", "procurement_id", "corrects_seq"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -75,6 +76,9 @@ class ProcurementStep(SQLModel, table=True):
     findings: list[dict[str, Any]] = Field(
         default_factory=list, sa_column=Column(JSON, nullable=False)
     )
+    # For a correction step: the seq it corrects (also in its data), so deadline checks
+    # can apply corrections without reading every entry.
+    corrects_seq: int | None = Field(default=None)
 
 
 class OcidCounter(SQLModel, table=True):

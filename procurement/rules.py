@@ -108,7 +108,11 @@ class Deadline:
     subjects: tuple[str, ...] | None = None
     when: tuple[tuple[str, str], ...] = ()
     value_field: str | None = None
+    value_step: str | None = None  # the step whose data holds value_field (default from_step)
     value_above: Decimal | None = None
+    # An open period closes with any step of its type, whatever ``when`` says (a contract
+    # in the contract register need not also go on the profile, § 219 odst. 1).
+    closed_by_any: bool = False
     confidence: Confidence = "confirmed"
     note: str = ""
 
@@ -157,8 +161,9 @@ BID_PERIOD_OPEN_ABOVE = Deadline(
     effective_from=ZZVZ_FROM,
     description="Open procedure above the EU threshold: at least 30 days for bids.",
     regimes=("above_threshold",),
-    note="§ 57 odst. 2 allows a shorter period after a prior information notice; "
-    "such shortening is not modelled.",
+    note="30 calendar days confirmed by a secondary source on the 2016 act; the paragraph "
+    "number is from the design notes. Shortening after a prior information notice is not "
+    "modelled.",
 )
 BID_PERIOD_OPEN_BELOW_SUPPLIES = Deadline(
     rule_id="bid_period_open_below_threshold_supplies_services",
@@ -167,15 +172,14 @@ BID_PERIOD_OPEN_BELOW_SUPPLIES = Deadline(
     days=15,
     day_kind="working",
     kind="at_least",
-    legal_reference=f"§ 54 odst. 1 {ZZVZ}",
+    legal_reference=f"§ 54 odst. 2 písm. a) {ZZVZ}",
     effective_from=ZZVZ_FROM,
     description="Open procedure below the EU threshold, supplies or services: at least 15 "
-    "working days for bids.",
+    "working days for bids from the start of the procedure.",
     regimes=("below_threshold", "small_scale"),
     subjects=("supplies", "services"),
-    confidence="unconfirmed",
-    note="Value from the design notes; the paragraph number and the day count were not "
-    "checked against the consolidated text.",
+    note="Text of § 54 odst. 2 checked. § 54 odst. 4 (shorter by up to 5 working days after "
+    "a prior information notice) is not modelled.",
 )
 BID_PERIOD_OPEN_BELOW_WORKS = Deadline(
     rule_id="bid_period_open_below_threshold_works",
@@ -184,13 +188,13 @@ BID_PERIOD_OPEN_BELOW_WORKS = Deadline(
     days=20,
     day_kind="working",
     kind="at_least",
-    legal_reference=f"§ 54 odst. 1 {ZZVZ}",
+    legal_reference=f"§ 54 odst. 2 písm. b) {ZZVZ}",
     effective_from=ZZVZ_FROM,
-    description="Open procedure below the EU threshold, works: at least 20 working days.",
+    description="Open procedure below the EU threshold, works: at least 20 working days "
+    "for bids from the start of the procedure.",
     regimes=("below_threshold", "small_scale"),
     subjects=("works",),
-    confidence="unconfirmed",
-    note="Value from the design notes; not checked against the consolidated text.",
+    note="Text of § 54 odst. 2 checked.",
 )
 
 
@@ -202,13 +206,29 @@ def _zpr_bid_period(from_step: str) -> Deadline:
         days=11,
         day_kind="working",
         kind="at_least",
-        legal_reference=f"§ 54 odst. 4 {ZZVZ}",
+        legal_reference=f"§ 54 odst. 1 {ZZVZ}",
         effective_from=ZZVZ_FROM,
         description="Simplified below-threshold procedure (zjednodušené podlimitní "
-        "řízení): at least 11 working days for bids.",
-        confidence="unconfirmed",
-        note="11 working days from the design notes; the paragraph (odst.) and whether "
-        "works need a longer period were not checked.",
+        "řízení): at least 11 working days for bids from the start of the procedure.",
+        note="Text of § 54 odst. 1 checked; the same period for supplies, services and works.",
+    )
+
+
+def _invited_bid_period_below(rule_id: str, what: str) -> Deadline:
+    return Deadline(
+        rule_id=rule_id,
+        from_step="invitation_sent",
+        at_field="bid_deadline",
+        days=15,
+        day_kind="working",
+        kind="at_least",
+        legal_reference=f"§ 54 odst. 3 {ZZVZ}",
+        effective_from=ZZVZ_FROM,
+        description=f"Below the EU threshold: at least 15 working days for {what} from "
+        "sending the invitation.",
+        regimes=("below_threshold", "small_scale"),
+        note="Text of § 54 odst. 3 checked (bids in the restricted procedure, preliminary "
+        "bids in the negotiated procedure with publication).",
     )
 
 
@@ -265,20 +285,21 @@ CONTRACT_ON_PROFILE = Deadline(
     rule_id="contract_on_buyer_profile",
     from_step="contract_signed",
     from_field="signed_on",
-    days=15,
+    days=30,
     day_kind="calendar",
     kind="within",
     legal_reference=f"§ 219 odst. 1 {ZZVZ}",
     effective_from=ZZVZ_FROM,
-    description="A contract above 500,000 CZK excl. VAT on the buyer profile within 15 "
-    "days of its signature (unless published in the contract register).",
+    description="A contract above 500,000 CZK excl. VAT on the buyer profile within 30 "
+    "days of its signature (not needed when it is in the contract register).",
     when=(("register", "profile"),),
     value_field="value_excl_vat",
     value_above=Decimal("500000.00"),
+    closed_by_any=True,
     severity="medium",
-    confidence="unconfirmed",
-    note="The design notes said 30 days; the text as recalled says 15 days ('do 15 dnů "
-    "od jejího uzavření'). Not checked against the consolidated text.",
+    note="Text of § 219 odst. 1 checked (consolidated at 16 July 2023, and ÚOHS decisions "
+    "of 2023-2024 apply 30 days); exemption d) (contract in the contract register) closes "
+    "the period; framework agreements (quarterly) are not modelled.",
 )
 CONTRACT_REGISTER_30_DAYS = Deadline(
     rule_id="contract_register_30_days",
@@ -296,8 +317,8 @@ CONTRACT_REGISTER_30_DAYS = Deadline(
     value_above=Decimal("50000.00"),
     severity="medium",
     confidence="unconfirmed",
-    note="Exemptions of § 3 odst. 2 (some small municipalities' bodies, certain contract "
-    "kinds) are not modelled.",
+    note="From memory of the act, consistent with secondary sources; the text was not "
+    "read. Exemptions of § 3 odst. 2 are not modelled.",
 )
 CONTRACT_REGISTER_3_MONTHS = Deadline(
     rule_id="contract_register_void_after_3_months",
@@ -327,10 +348,13 @@ PRICE_PAID_ON_PROFILE = Deadline(
     effective_from=ZZVZ_FROM,
     description="The price actually paid for a contract above 500,000 CZK excl. VAT on "
     "the buyer profile within 3 months of the contract's performance.",
+    value_step="contract_signed",
+    value_field="value_excl_vat",
+    value_above=Decimal("500000.00"),
     severity="medium",
-    confidence="unconfirmed",
-    note="Counted from the 'completed' step; the 500,000 CZK condition is not checked "
-    "here (the contract value is on another step).",
+    note="Text of § 219 odst. 3 checked; counted from the 'completed' step. Contracts "
+    "longer than a year (by 31 March of the next year) and the exemption of contracts in "
+    "the contract register (§ 219 odst. 1 písm. d) are not modelled.",
 )
 RESULT_NOTICE = Deadline(
     rule_id="result_notice_30_days",
@@ -344,7 +368,8 @@ RESULT_NOTICE = Deadline(
     description="The notice of the result of the procedure within 30 days of the contract.",
     severity="medium",
     confidence="unconfirmed",
-    note="Period from the design notes, marked uncertain there.",
+    note="30 days as in Art. 50 of Directive 2014/24/EU; a secondary source states 48 days "
+    "(the period of the repealed Directive 2004/18/EC). Not checked against the text.",
 )
 WRITTEN_REPORT = Deadline(
     rule_id="written_report_30_days",
@@ -359,7 +384,8 @@ WRITTEN_REPORT = Deadline(
     "30 days of the end of the procedure.",
     severity="low",
     confidence="unconfirmed",
-    note="Period from the design notes, marked uncertain there; counted from the contract.",
+    note="Period from the design notes, marked uncertain there; a secondary source says "
+    "the act sets no period for making the report. Counted from the contract.",
 )
 
 
@@ -440,13 +466,13 @@ ZZVZ_TAIL = _common_tail(objections=True, result_notice=True, report=True, stand
 ALL_REGIMES = ("small_scale", "below_threshold", "above_threshold")
 
 
-def _with_notice_then_invitation(bid_rule: Deadline) -> tuple[StepRule, ...]:
+def _with_notice_then_invitation(*bid_rules: Deadline) -> tuple[StepRule, ...]:
     """Two-stage procedures: a call for competition, then invitations to the qualified."""
     return (
         APPROVED,
         StepRule("notice_published", requires=("procurement_approved",)),
         StepRule("tender_documents_published", requires=("notice_published",)),
-        StepRule("invitation_sent", requires=("notice_published",), deadlines=(bid_rule,)),
+        StepRule("invitation_sent", requires=("notice_published",), deadlines=bid_rules),
         StepRule("bids_opened", requires=("invitation_sent",)),
         *ZZVZ_TAIL,
     )
@@ -482,7 +508,8 @@ PROCEDURES: tuple[Procedure, ...] = (
         legal_reference=f"§ 58 {ZZVZ}",
         regimes=ALL_REGIMES,
         steps=_with_notice_then_invitation(
-            _invited_bid_period("bid_period_restricted_above_threshold", f"§ 58 {ZZVZ}")
+            _invited_bid_period("bid_period_restricted_above_threshold", f"§ 58 {ZZVZ}"),
+            _invited_bid_period_below("bid_period_restricted_below_threshold", "bids"),
         ),
     ),
     Procedure(
@@ -494,7 +521,10 @@ PROCEDURES: tuple[Procedure, ...] = (
         steps=_with_notice_then_invitation(
             _invited_bid_period(
                 "bid_period_negotiated_with_publication_above_threshold", f"§ 61 {ZZVZ}"
-            )
+            ),
+            _invited_bid_period_below(
+                "bid_period_negotiated_with_publication_below_threshold", "preliminary bids"
+            ),
         ),
     ),
     Procedure(

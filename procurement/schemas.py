@@ -17,6 +17,7 @@ from pydantic import (
     Field,
     PlainSerializer,
     StringConstraints,
+    model_validator,
 )
 from stdnum.cz import dic
 
@@ -358,14 +359,29 @@ class ProcurementApprovedStep(StepBase):
     data: ProcurementApprovedData
 
 
+def _deadline_after_event(occurred_at: datetime, deadline: datetime) -> None:
+    if deadline <= occurred_at:
+        raise ValueError("data.bid_deadline must lie after occurred_at")
+
+
 class NoticePublishedStep(StepBase):
     type: Literal["notice_published"]
     data: NoticePublishedData
+
+    @model_validator(mode="after")
+    def _bid_deadline_after_notice(self) -> NoticePublishedStep:
+        _deadline_after_event(self.occurred_at, self.data.bid_deadline)
+        return self
 
 
 class InvitationSentStep(StepBase):
     type: Literal["invitation_sent"]
     data: InvitationSentData
+
+    @model_validator(mode="after")
+    def _bid_deadline_after_invitation(self) -> InvitationSentStep:
+        _deadline_after_event(self.occurred_at, self.data.bid_deadline)
+        return self
 
 
 class TenderDocumentsPublishedStep(StepBase):
@@ -521,6 +537,13 @@ class StepPublic(StepRecorded):
     documents: list[dict[str, Any]]
 
 
+class TimelineStep(StepPublic):
+    corrected_by: list[int] = Field(description="seqs of the correction steps that fix this one")
+    effective_data: dict[str, Any] = Field(
+        description="data with every later correction applied, in seq order"
+    )
+
+
 class OpenDeadline(BaseModel):
     rule_id: str
     legal_reference: str
@@ -538,7 +561,7 @@ class Timeline(BaseModel):
     status: StatusId
     procedure: ProcedureId
     regime: RegimeId
-    steps: list[StepPublic]
+    steps: list[TimelineStep]
     findings: list[Finding] = Field(
         description="Findings of recorded steps, then deadlines already missed"
     )

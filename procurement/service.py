@@ -9,6 +9,7 @@ both heads. Lock order everywhere: procurement row first, then the ledger head.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from dataclasses import dataclass
@@ -25,6 +26,7 @@ from sqlmodel import Session, col, select
 
 from api.auth import Caller, as_utc, ensure, utcnow
 from api.db import dialect_name
+from catalogue.service import municipality_registered
 from procurement import cpv
 from procurement.calendar import local_date, period_end
 from procurement.exceptions import (
@@ -59,6 +61,7 @@ from procurement.schemas import (
     StepRulePublic,
     ThresholdPublic,
     Timeline,
+    TimelineStep,
 )
 from procurement.thresholds import THRESHOLDS, regime_for, threshold_in_force
 
@@ -74,13 +77,9 @@ def rfc3339(moment: datetime) -> str:
 # --- buyers and ocids --------------------------------------------------------------------
 
 
-def buyer_exists(session: Session, code: str) -> bool:  # noqa: ARG001 - see below
-    """Is ``code`` a municipality the service knows?
-
-    For now only the format (6 digits) is checked; the lead wires this one function to the
-    catalogue's municipalities register (catalogue package) at merge.
-    """
-    return bool(BUYER_CODE.match(code))
+def buyer_exists(session: Session, code: str) -> bool:
+    """Is ``code`` a municipality of the register (imported by the catalogue)?"""
+    return bool(BUYER_CODE.match(code)) and municipality_registered(session, code)
 
 
 def _next_ocid_number(session: Session, buyer_code: str, year: int) -> int:
@@ -290,9 +289,22 @@ def _latest_occurrence(
     seq, occurred_at, leaf_index = row
     data: dict[str, Any] = {}
     if with_data:
-        entry = session.get(LedgerEntry, leaf_index)
-        assert entry is not None
-        data = _entry_document(entry.entry_bytes)["data"]
+        # The step's bytes and those of any corrections of it, in seq order.
+        corrections = select(ProcurementStep.leaf_index).where(
+            ProcurementStep.procurement_id == procurement_id,
+            ProcurementStep.corrects_seq == seq,
+        )
+        entries = session.exec(
+            select(LedgerEntry.entry_bytes)
+            .where(
+                (col(LedgerEntry.leaf_index) == leaf_index)
+                | col(LedgerEntry.leaf_index).in_(corrections)
+            )
+            .order_by(col(LedgerEntry.leaf_index))
+        ).all()
+        data = dict(_entry_document(entries[0])["data"])
+        for later in entries[1:]:
+            data.update(_entry_document(later)["data"].get("corrected", {}))
     return _Occurrence(seq=seq, occurred_at=as_utc(occurred_at), data=data)
 
 
@@ -324,12 +336,11 @@ def evaluate_deadline(
     occurred_at: datetime,
     data: dict[str, Any],
     source: _Occurrence,
+    value_source: _Occurrence | None = None,
 ) -> Finding | None:
     """The finding when the step breaks ``rule`` measured from ``source``, else None."""
-    if rule.value_field is not None and rule.value_above is not None:
-        value = source.data.get(rule.value_field)
-        if value is None or Decimal(str(value)) <= rule.value_above:
-            return None
+    if not _value_condition_holds(rule, value_source or source):
+        return None
     start = (
         _as_date(source.data[rule.from_field])
         if rule.from_field and rule.from_field in source.data
@@ -362,6 +373,14 @@ def evaluate_deadline(
         actual_date=actual,
         confidence=rule.confidence,
     )
+
+
+def _value_condition_holds(rule: Deadline, holder: _Occurrence | None) -> bool:
+    """Rules that apply only above a value (e.g. 500,000 CZK) need the value to be known."""
+    if rule.value_field is None or rule.value_above is None:
+        return True
+    value = holder.data.get(rule.value_field) if holder is not None else None
+    return value is not None and Decimal(str(value)) > rule.value_above
 
 
 def _check_order(proc: Procedure, step_type: str, types: set[str]) -> None:
@@ -496,7 +515,7 @@ def record_step(
         "findings": findings_json,
     }
     entry_bytes: bytes = rfc8785.dumps(document)
-    entry_hash = ledger.entry_hash(entry_bytes)
+    entry_hash = hashlib.sha256(entry_bytes).hexdigest()
     ledger.append_entry(session, leaf_index, entry_bytes)
     session.add(
         ProcurementStep(
@@ -510,6 +529,7 @@ def record_step(
             entry_hash=entry_hash,
             prev_hash=procurement.last_entry_hash,
             findings=findings_json,
+            corrects_seq=data.get("corrects_seq") if step_type == "correction" else None,
         )
     )
     prev_hash = procurement.last_entry_hash
@@ -547,18 +567,26 @@ def _findings_on_record(
     assert procurement.id is not None
     findings: list[Finding] = []
     on = local_date(step.occurred_at)
+    # Each referenced step is read once, with its data when any rule needs it.
+    needs_data = {d.from_step for d in rule.deadlines if d.from_field} | {
+        d.value_step or d.from_step for d in rule.deadlines if d.value_field
+    }
+    sources: dict[str, _Occurrence | None] = {}
+    procurement_id = procurement.id
+
+    def occurrence(of_type: str) -> _Occurrence | None:
+        if of_type == step_type:
+            return _Occurrence(seq, step.occurred_at, data)
+        if of_type not in sources:
+            sources[of_type] = _latest_occurrence(
+                session, procurement_id, of_type, with_data=of_type in needs_data
+            )
+        return sources[of_type]
+
     for deadline in rule.deadlines:
         if not deadline_applies(deadline, procurement, data, on):
             continue
-        if deadline.from_step == step_type:
-            source: _Occurrence | None = _Occurrence(seq, step.occurred_at, data)
-        else:
-            source = _latest_occurrence(
-                session,
-                procurement.id,
-                deadline.from_step,
-                with_data=bool(deadline.from_field or deadline.value_field),
-            )
+        source = occurrence(deadline.from_step)
         if source is None:
             continue
         finding = evaluate_deadline(
@@ -568,6 +596,7 @@ def _findings_on_record(
             occurred_at=step.occurred_at,
             data=data,
             source=source,
+            value_source=occurrence(deadline.value_step) if deadline.value_step else None,
         )
         if finding is not None:
             findings.append(finding)
@@ -649,16 +678,18 @@ def open_deadlines(
             done = any(
                 s.type == step_rule.type
                 and s.seq > source_step.seq
-                and all(str(s.data.get(k)) == v for k, v in rule.when)
+                and (rule.closed_by_any or all(str(s.data.get(k)) == v for k, v in rule.when))
                 for s in steps
             )
             if done:
                 continue
             source = _Occurrence(source_step.seq, source_step.occurred_at, source_step.data)
-            if rule.value_field is not None and rule.value_above is not None:
-                value = source.data.get(rule.value_field)
-                if value is None or Decimal(str(value)) <= rule.value_above:
-                    continue
+            holder = latest.get(rule.value_step) if rule.value_step else source_step
+            holder_occurrence = (
+                _Occurrence(holder.seq, holder.occurred_at, holder.data) if holder else None
+            )
+            if not _value_condition_holds(rule, holder_occurrence):
+                continue
             start = (
                 _as_date(source.data[rule.from_field])
                 if rule.from_field and rule.from_field in source.data
@@ -686,8 +717,30 @@ def timeline(session: Session, procurement: Procurement, now: datetime | None = 
     """Status, steps, findings (recorded and missed) and the next open statutory deadline."""
     today = local_date(now or utcnow())
     steps = list_steps(session, procurement)
+    corrected_by: dict[int, list[int]] = {}
+    effective: dict[int, dict[str, Any]] = {s.seq: dict(s.data) for s in steps}
+    for s in steps:
+        if s.type == "correction":
+            target = int(s.data["corrects_seq"])
+            corrected_by.setdefault(target, []).append(s.seq)
+            if target in effective:
+                effective[target].update(s.data.get("corrected", {}))
+    timeline_steps = [
+        TimelineStep(
+            **s.model_dump(),
+            corrected_by=corrected_by.get(s.seq, []),
+            effective_data=effective[s.seq],
+        )
+        for s in steps
+    ]
+    # Open periods are measured on the corrected values (a corrected signature date counts).
+    corrected_steps = [s.model_copy(update={"data": effective[s.seq]}) for s in steps]
     findings = [f for s in steps for f in s.findings]
-    pending = [] if procurement.status == "cancelled" else open_deadlines(procurement, steps, today)
+    pending = (
+        []
+        if procurement.status == "cancelled"
+        else open_deadlines(procurement, corrected_steps, today)
+    )
     for missed in (d for d in pending if d.overdue):
         rule = next(
             r
@@ -717,7 +770,7 @@ def timeline(session: Session, procurement: Procurement, now: datetime | None = 
         status=procurement.status,  # type: ignore[arg-type]
         procedure=procurement.procedure,  # type: ignore[arg-type]
         regime=procurement.regime,  # type: ignore[arg-type]
-        steps=steps,
+        steps=timeline_steps,
         findings=findings,
         next_deadline=upcoming[0] if upcoming else None,
         open_deadlines=pending,

@@ -45,9 +45,10 @@ THRESHOLDS: tuple[Threshold, ...] = (
         amount_czk=Decimal("2000000.00"),
         legal_reference=f"§ 27 písm. a) {ZZVZ}",
         effective_from=date(2016, 10, 1),
-        confidence="confirmed",
-        note="Unchanged in the consolidated text at 1 January 2024. Whether a 2025 "
-        "amendment raised it could not be confirmed from the sources at hand.",
+        confidence="unconfirmed",
+        note="Confirmed in force at 1 January 2024 (unchanged since 2016). Whether the "
+        "2025 amendment of the act raised it for 2026 could not be confirmed or ruled out "
+        "from the sources at hand; add a dated row when it is.",
     ),
     Threshold(
         id="small_scale_services_2016",
@@ -56,8 +57,8 @@ THRESHOLDS: tuple[Threshold, ...] = (
         amount_czk=Decimal("2000000.00"),
         legal_reference=f"§ 27 písm. a) {ZZVZ}",
         effective_from=date(2016, 10, 1),
-        confidence="confirmed",
-        note="As for supplies.",
+        confidence="unconfirmed",
+        note="As for supplies: confirmed at 1 January 2024, a 2025 change not confirmed.",
     ),
     Threshold(
         id="small_scale_works_2016",
@@ -66,8 +67,8 @@ THRESHOLDS: tuple[Threshold, ...] = (
         amount_czk=Decimal("6000000.00"),
         legal_reference=f"§ 27 písm. b) {ZZVZ}",
         effective_from=date(2016, 10, 1),
-        confidence="confirmed",
-        note="Unchanged at 1 January 2024; a 2025 amendment could not be confirmed.",
+        confidence="unconfirmed",
+        note="Confirmed at 1 January 2024; a 2025 change not confirmed.",
     ),
     # EU thresholds for sub-central contracting authorities (municipalities, § 4(1)(d)).
     Threshold(
@@ -79,7 +80,8 @@ THRESHOLDS: tuple[Threshold, ...] = (
         legal_reference=f"§ 25 {ZZVZ}; § 2 odst. 1 písm. b) {NV_LIMITS}",
         effective_from=date(2024, 1, 1),
         confidence="confirmed",
-        note="CZK value of the government regulation in force from 1 January 2024.",
+        note="CZK value of § 2 odst. 1 písm. b) bod 2 (buyers of § 4 odst. 1 písm. d), "
+        "územní samosprávné celky) of the regulation in force from 1 January 2024.",
     ),
     Threshold(
         id="eu_services_2024",

@@ -172,3 +172,31 @@ def make_key(session: Session) -> MakeKey:
         return {"Authorization": f"Bearer {issued.secret}"}
 
     return make
+
+
+@pytest.fixture(scope="session", autouse=True)
+def municipalities_register(engine: Engine) -> int:
+    """The real municipalities register (../shared/data), imported and committed once per
+    test session; each test's rollback leaves it in place. Every test has it: procurements
+    name their buyer by its code in the register."""
+    from catalogue.registry import import_register
+
+    with Session(engine) as session:
+        count = import_register(session, SHARED / "data" / "cz-municipalities.csv")
+        session.commit()
+    return count
+
+
+def upgrade_with_register(url: str) -> None:
+    """Migrate a new database and import the municipalities register into it (procurements
+    name their buyer by its code in the register)."""
+    from sqlalchemy import create_engine, pool
+
+    from catalogue.registry import import_register
+
+    upgrade(url)
+    engine = create_engine(url, poolclass=pool.NullPool)
+    with Session(engine) as session:
+        import_register(session, SHARED / "data" / "cz-municipalities.csv")
+        session.commit()
+    engine.dispose()

@@ -12,9 +12,9 @@ from sqlmodel import Session
 
 from api.auth import Role, issue_key
 from api.db import make_engine
-from api.migrate import upgrade
 from api.settings import Settings
 from procurement.ledger.verify import verify_export
+from tests.conftest import upgrade_with_register
 from tests.factories_procurement import approved, at, invitation, procurement_body, step
 from tests.servers import running_server, start_server
 
@@ -35,7 +35,7 @@ def test_kill_9_while_appending_loses_no_acknowledged_step(
     fresh_database_url: Callable[[], str], tmp_path: Path
 ) -> None:
     url = fresh_database_url()
-    upgrade(url)
+    upgrade_with_register(url)
     env = {
         "SMARTSTEPS_DATABASE_URL": url,
         "SMARTSTEPS_DATA_DIR": str(tmp_path),

@@ -339,3 +339,16 @@ def test_procedures_are_served_with_legal_references(client: TestClient) -> None
     deadlines = [d for s in procedures["open"]["steps"] for d in s["deadlines"]]
     assert all(d["legal_reference"] and d["effective_from"] for d in deadlines)
     assert {d["day_kind"] for d in deadlines} <= {"calendar", "working", "months"}
+
+
+def test_bid_deadline_before_the_invitation_is_422(client: TestClient, make_key: MakeKey) -> None:
+    admin = make_key(Role.admin)
+    ocid = create_procurement(client, admin)
+    post_step(client, admin, ocid, approved(at("2026-03-02")))
+    response = client.post(
+        f"/v1/procurements/{ocid}/steps",
+        json=invitation(at("2026-03-10"), at("2026-03-09")),
+        headers=admin,
+    )
+    assert response.status_code == 422
+    assert "bid_deadline" in response.json()["errors"][0]["detail"]

@@ -1,0 +1,74 @@
+"""``smartsteps import municipalities FILE`` and ``smartsteps seed demo``."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from sqlmodel import Session
+
+import_app = typer.Typer(help="Import official registers.")
+seed_app = typer.Typer(help="Demo content.")
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(import_app, name="import")
+    app.add_typer(seed_app, name="seed")
+
+
+def _session() -> Session:
+    from api.db import make_engine
+    from api.settings import get_settings
+
+    return Session(make_engine(get_settings()))
+
+
+@import_app.command("municipalities")
+def import_municipalities(
+    file: Annotated[
+        Path,
+        typer.Argument(
+            help="CSV: code,name,district,district_lau1,region,"
+            "region_nuts3,postcode,lat,lon,population"
+        ),
+    ],
+    if_empty: Annotated[
+        bool, typer.Option("--if-empty", help="Do nothing when the register is loaded already.")
+    ] = False,
+) -> None:
+    """Import (upsert by code) the municipalities register; all or nothing."""
+    from catalogue.registry import RegisterError, import_register, municipality_count
+
+    if not file.is_file():
+        typer.echo(f"error: {file} is not a file", err=True)
+        raise typer.Exit(2)
+    started = time.perf_counter()
+    with _session() as session:
+        if if_empty and municipality_count(session) > 100:
+            typer.echo("municipalities register already loaded; nothing to do")
+            return
+        try:
+            count = import_register(session, file)
+        except RegisterError as exc:
+            session.rollback()
+            for error in exc.errors:
+                typer.echo(f"error: {file}: {error}", err=True)
+            typer.echo("nothing was imported", err=True)
+            raise typer.Exit(1) from None
+        session.commit()
+    typer.echo(f"imported {count} municipalities in {time.perf_counter() - started:.1f} s")
+
+
+@seed_app.command("demo")
+def seed_demo() -> None:
+    """Load the demo catalogue (marked demo: true) once; a second run does nothing."""
+    from catalogue.demo import seed_demo as load
+
+    with _session() as session:
+        if not load(session):
+            typer.echo("demo content already present; nothing to do")
+            return
+        session.commit()
+    typer.echo("demo content loaded (vendors, solutions and pilots marked demo)")

@@ -1,0 +1,98 @@
+"""One full-text interface over SQLite FTS5 and PostgreSQL tsvector.
+
+Both indexes hold the same pre-processed tokens (``catalogue.text``), so both databases
+answer a query with the same documents. SQLite: ``<entity>_fts`` is an FTS5 table
+(``unicode61 remove_diacritics 2``) whose rowid is the document id. PostgreSQL: a plain
+table ``(id, tokens)`` with a GIN index on ``to_tsvector('simple', tokens)``.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from sqlalchemy import Select, bindparam, column, func, literal_column, select, table, text
+from sqlalchemy.sql import ColumnElement
+from sqlmodel import Session
+
+from api.db import dialect_name
+from catalogue.text import fts5_query, index_tokens, query_groups, tsquery
+
+Entity = Literal["pilot", "solution"]
+FTS_TABLES = ("pilot_fts", "solution_fts")
+
+
+def _table(entity: Entity) -> str:
+    return f"{entity}_fts"
+
+
+def index_document(session: Session, entity: Entity, doc_id: int, *texts: str | None) -> None:
+    """(Re)index one document."""
+    tokens = index_tokens(*texts)
+    name = _table(entity)
+    if dialect_name(session) == "postgresql":
+        session.execute(
+            text(
+                f"INSERT INTO {name} (id, tokens) VALUES (:id, :tokens) "
+                "ON CONFLICT (id) DO UPDATE SET tokens = excluded.tokens"
+            ),
+            {"id": doc_id, "tokens": tokens},
+        )
+    else:
+        session.execute(text(f"DELETE FROM {name} WHERE rowid = :id"), {"id": doc_id})
+        session.execute(
+            text(f"INSERT INTO {name} (rowid, tokens) VALUES (:id, :tokens)"),
+            {"id": doc_id, "tokens": tokens},
+        )
+
+
+def index_many(session: Session, entity: Entity, rows: list[tuple[int, str]]) -> None:
+    """Bulk-index pre-tokenised ``(id, tokens)`` rows of new documents (bench, seed)."""
+    name = _table(entity)
+    key = "id" if dialect_name(session) == "postgresql" else "rowid"
+    session.execute(
+        text(f"INSERT INTO {name} ({key}, tokens) VALUES (:id, :tokens)"),
+        [{"id": i, "tokens": t} for i, t in rows],
+    )
+
+
+def match(session: Session, entity: Entity, query: str) -> Select[int, float] | None:
+    """``SELECT id, rank`` of the documents matching ``query`` (lower rank = better), or
+    None when the query has no searchable word."""
+    groups = query_groups(query)
+    if not groups:
+        return None
+    name = _table(entity)
+    fts = table(name, column("tokens"), column("document"))
+    if dialect_name(session) == "postgresql":
+        vector = fts.c.document
+        tsq = func.to_tsquery(literal_column("'simple'"), bindparam("fts_q", tsquery(groups)))
+        rank: ColumnElement[float] = -func.ts_rank(vector, tsq)
+        doc_id: ColumnElement[int] = literal_column(f"{name}.id")
+        return (
+            select(doc_id.label("id"), rank.label("rank"))
+            .select_from(fts)
+            .where(vector.op("@@")(tsq))
+        )
+    rowid: ColumnElement[int] = literal_column(f"{name}.rowid")
+    bm25: ColumnElement[float] = literal_column(f"bm25({name})")
+    return (
+        select(rowid.label("id"), bm25.label("rank"))
+        .where(literal_column(name).op("MATCH")(bindparam("fts_q", fts5_query(groups))))
+        .select_from(fts)
+    )
+
+
+def raw_match_sql(dialect: str, entity: Entity) -> str:
+    """The bare ranked full-text query, for benchmarks: ``:q`` is the prepared query."""
+    name = _table(entity)
+    if dialect == "postgresql":
+        return (
+            f"SELECT id FROM {name} WHERE document @@ to_tsquery('simple', :q) "
+            "ORDER BY ts_rank(document, to_tsquery('simple', :q)) DESC LIMIT 50"
+        )
+    return f"SELECT rowid FROM {name} WHERE {name} MATCH :q ORDER BY rank LIMIT 50"
+
+
+def prepared_query(dialect: str, query: str) -> str:
+    groups = query_groups(query)
+    return tsquery(groups) if dialect == "postgresql" else fts5_query(groups)

@@ -1,0 +1,927 @@
+"""Catalogue logic: municipalities, vendors, solutions, pilots, search and compatibility.
+
+Services flush, never commit; the request's session commits.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any, Literal
+
+from sqlalchemy import String, and_, cast, delete, func, insert, literal, or_, select, union_all
+from sqlalchemy.sql import ColumnElement, Select
+from sqlmodel import Session
+
+from api.auth import Caller, ensure, utcnow
+from api.pagination import decode_cursor, encode_cursor
+from catalogue import search
+from catalogue.exceptions import (
+    InvalidQuery,
+    InvalidReference,
+    MunicipalityNotFound,
+    PilotNotFound,
+    SolutionNotFound,
+    VendorNotFound,
+)
+from catalogue.geo import (
+    BAND_IDS,
+    POPULATION_BANDS,
+    band_index,
+    band_range,
+    bounding_box,
+    haversine_km,
+)
+from catalogue.lockin import lockin_score
+from catalogue.models import CatalogueTag, Municipality, Pilot, Solution, Vendor, columns
+from catalogue.schemas import (
+    PilotCreate,
+    PilotUpdate,
+    SolutionCreate,
+    SolutionUpdate,
+    StackIn,
+    VendorCreate,
+    VendorUpdate,
+)
+from catalogue.text import normalized_name
+
+TWO_PLACES = Decimal("0.01")
+
+# Typed column handles for queries (SQLModel class attributes type as plain values).
+PC = columns(Pilot)
+MC = columns(Municipality)
+SC = columns(Solution)
+VC = columns(Vendor)
+TC = columns(CatalogueTag)
+
+# --- municipalities -------------------------------------------------------------------
+
+
+def get_municipality(session: Session, code: str) -> Municipality:
+    municipality = session.get(Municipality, code)
+    if municipality is None:
+        raise MunicipalityNotFound(code)
+    return municipality
+
+
+def municipality_registered(session: Session, code: str) -> bool:
+    """Does the register hold ``code``? (Other domains refer to municipalities by code.)"""
+    return session.get(Municipality, code) is not None
+
+
+def _center(session: Session, code: str, parameter: str) -> Municipality:
+    municipality = session.get(Municipality, code)
+    if municipality is None:
+        raise InvalidQuery(parameter, f"there is no municipality with code {code}")
+    return municipality
+
+
+def codes_within(session: Session, center: Municipality, radius_km: float) -> dict[str, float]:
+    """Codes of municipalities within ``radius_km`` of ``center`` and their distances: a
+    bounding box on the indexed lat/lon first, the exact great-circle distance after."""
+    min_lat, max_lat, min_lon, max_lon = bounding_box(center.lat, center.lon, radius_km)
+    rows = session.execute(
+        select(MC.code, MC.lat, MC.lon).where(
+            MC.lat.between(min_lat, max_lat),
+            MC.lon.between(min_lon, max_lon),
+        )
+    ).all()
+    out: dict[str, float] = {}
+    for code, lat, lon in rows:
+        distance = haversine_km(center.lat, center.lon, lat, lon)
+        if distance <= radius_km:
+            out[code] = round(distance, 2)
+    return out
+
+
+def _population_filter(
+    bands: Sequence[str], population_min: int | None, population_max: int | None
+) -> list[ColumnElement[bool]]:
+    conditions: list[ColumnElement[bool]] = []
+    if bands:
+        ranges = []
+        for band in bands:
+            low, high = band_range(BAND_IDS.index(band), BAND_IDS.index(band))
+            ranges.append(
+                and_(MC.population >= low, MC.population < high)
+                if high is not None
+                else MC.population >= low
+            )
+        conditions.append(or_(*ranges))
+    if population_min is not None:
+        conditions.append(MC.population >= population_min)
+    if population_max is not None:
+        conditions.append(MC.population <= population_max)
+    return conditions
+
+
+def _place_filter(regions: Sequence[str], districts: Sequence[str]) -> list[ColumnElement[bool]]:
+    conditions: list[ColumnElement[bool]] = []
+    if regions:
+        conditions.append(or_(MC.region_nuts3.in_(regions), MC.region.in_(regions)))
+    if districts:
+        conditions.append(
+            or_(
+                MC.district_lau1.in_(districts),
+                MC.district.in_(districts),
+            )
+        )
+    return conditions
+
+
+@dataclass
+class MunicipalitySearch:
+    q: str | None = None
+    regions: list[str] = field(default_factory=list)
+    districts: list[str] = field(default_factory=list)
+    bands: list[str] = field(default_factory=list)
+    population_min: int | None = None
+    population_max: int | None = None
+    near: str | None = None
+    radius_km: float | None = None
+
+
+def list_municipalities(
+    session: Session, params: MunicipalitySearch, cursor: str | None, limit: int
+) -> tuple[list[tuple[Municipality, float | None]], str | None]:
+    query = select(Municipality)
+    conditions = _place_filter(params.regions, params.districts) + _population_filter(
+        params.bands, params.population_min, params.population_max
+    )
+    if params.q:
+        needle = normalized_name(params.q)
+        if needle:
+            conditions.append(
+                or_(
+                    MC.name_search.startswith(needle, autoescape=True),
+                    MC.name_search.contains(" " + needle, autoescape=True),
+                )
+            )
+    offset = int((decode_cursor(cursor) or {}).get("o", 0))
+    if params.near is not None:
+        center = _center(session, params.near, "near")
+        distances = codes_within(session, center, params.radius_km or 10.0)
+        conditions.append(MC.code.in_(list(distances)))
+        rows = list(session.execute(query.where(*conditions)).scalars())
+        rows.sort(key=lambda m: (distances[m.code], m.code))
+        result: list[tuple[Municipality, float | None]] = [
+            (m, distances[m.code]) for m in rows[offset : offset + limit + 1]
+        ]
+    else:
+        query = query.where(*conditions).order_by(MC.name_search, MC.code)
+        page = list(session.execute(query.offset(offset).limit(limit + 1)).scalars())
+        result = [(m, None) for m in page]
+    more = len(result) > limit
+    return result[:limit], encode_cursor({"o": offset + limit}) if more else None
+
+
+def population_band(population: int) -> str:
+    return POPULATION_BANDS[band_index(population)][0]
+
+
+# --- vendors --------------------------------------------------------------------------
+
+
+def get_vendor(session: Session, vendor_id: int) -> Vendor:
+    vendor = session.get(Vendor, vendor_id)
+    if vendor is None:
+        raise VendorNotFound(vendor_id)
+    return vendor
+
+
+def _ico_taken(session: Session, ico: str, other_than: int | None = None) -> None:
+    query = select(VC.id).where(VC.ico == ico)
+    found = session.execute(query).scalar_one_or_none()
+    if found is not None and found != other_than:
+        raise InvalidReference("/ico", f"a vendor with IČO {ico} exists already (id {found})")
+
+
+def create_vendor(session: Session, caller: Caller, body: VendorCreate) -> Vendor:
+    _ico_taken(session, body.ico)
+    vendor = Vendor(**body.model_dump(), created_by_key_id=caller.key_id)
+    session.add(vendor)
+    session.flush()
+    return vendor
+
+
+def update_vendor(session: Session, caller: Caller, vendor: Vendor, body: VendorUpdate) -> Vendor:
+    assert vendor.id is not None
+    ensure(caller.acts_for_vendor(vendor.id), "This key may edit only its own vendor.")
+    changes = body.model_dump(exclude_unset=True)
+    for name in ("ico", "name", "country"):
+        if name in changes and changes[name] is None:
+            raise InvalidReference(f"/{name}", "may not be null")
+    if "ico" in changes:
+        _ico_taken(session, changes["ico"], vendor.id)
+    for name, value in changes.items():
+        setattr(vendor, name, value)
+    vendor.version += 1
+    vendor.updated_at = utcnow()
+    session.add(vendor)
+    session.flush()
+    return vendor
+
+
+def list_vendors(
+    session: Session, q: str | None, cursor: str | None, limit: int
+) -> tuple[list[Vendor], str | None]:
+    after = int((decode_cursor(cursor) or {}).get("after", 0))
+    query = select(Vendor).where(VC.id > after).order_by(VC.id).limit(limit + 1)
+    if q:
+        query = query.where(or_(VC.name.ilike(f"%{q}%"), VC.ico == q))
+    rows = list(session.execute(query).scalars())
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return rows, encode_cursor({"after": rows[-1].id}) if more and rows else None
+
+
+# --- tags and derived fields ----------------------------------------------------------
+
+
+def _set_tags(
+    session: Session, entity: search.Entity, entity_id: int, tags: Iterable[tuple[str, str]]
+) -> None:
+    session.execute(
+        delete(CatalogueTag).where(
+            TC.entity == entity,
+            TC.entity_id == entity_id,
+        )
+    )
+    unique = sorted(set(tags))
+    if unique:
+        session.execute(
+            insert(CatalogueTag),
+            [{"entity": entity, "entity_id": entity_id, "kind": k, "value": v} for k, v in unique],
+        )
+
+
+def _solution_tags(solution: Solution) -> list[tuple[str, str]]:
+    return (
+        [("area", a) for a in solution.areas]
+        + [("standard", s) for s in solution.standards]
+        + [("mim", m) for m in solution.mims]
+    )
+
+
+def _index_solution(session: Session, solution: Solution) -> None:
+    assert solution.id is not None
+    _set_tags(session, "solution", solution.id, _solution_tags(solution))
+    search.index_document(
+        session, "solution", solution.id, solution.name, solution.summary, solution.description
+    )
+
+
+def _refresh_pilot(session: Session, pilot: Pilot, solutions: Sequence[Solution]) -> None:
+    """Derived fields, tags and the text index of a pilot, from its solutions."""
+    assert pilot.id is not None
+    pilot.has_procurement = bool(pilot.procurement_ocids)
+    pilot.open_source = bool(solutions) and all(s.open_source for s in solutions)
+    pilot.data_owned_by_municipality = bool(solutions) and all(
+        s.data_owned_by_municipality for s in solutions
+    )
+    pilot.lockin_score = max((s.lockin_score for s in solutions), default=None)
+    tags: list[tuple[str, str]] = [("area", a) for a in pilot.areas]
+    for solution in solutions:
+        tags += [("standard", s) for s in solution.standards]
+        tags += [("mim", m) for m in solution.mims]
+    tags += [("solution", str(i)) for i in pilot.solution_ids]
+    tags += [("vendor", str(i)) for i in pilot.vendor_ids]
+    session.add(pilot)
+    _set_tags(session, "pilot", pilot.id, tags)
+    search.index_document(
+        session,
+        "pilot",
+        pilot.id,
+        pilot.title,
+        pilot.summary,
+        pilot.description,
+        pilot.lessons_learned,
+    )
+
+
+# --- solutions ------------------------------------------------------------------------
+
+
+def get_solution(session: Session, solution_id: int) -> Solution:
+    solution = session.get(Solution, solution_id)
+    if solution is None:
+        raise SolutionNotFound(solution_id)
+    return solution
+
+
+def _check_vendor(session: Session, caller: Caller, vendor_id: int) -> None:
+    ensure(
+        caller.acts_for_vendor(vendor_id), "This key may manage only its own vendor's solutions."
+    )
+    if session.get(Vendor, vendor_id) is None:
+        raise InvalidReference("/vendor_id", f"there is no vendor {vendor_id}")
+
+
+def create_solution(session: Session, caller: Caller, body: SolutionCreate) -> Solution:
+    _check_vendor(session, caller, body.vendor_id)
+    data = body.model_dump(mode="json")
+    solution = Solution(**data, created_by_key_id=caller.key_id)
+    solution.lockin_score = lockin_score(solution)
+    session.add(solution)
+    session.flush()
+    _index_solution(session, solution)
+    session.flush()
+    return solution
+
+
+def update_solution(
+    session: Session, caller: Caller, solution: Solution, body: SolutionUpdate
+) -> Solution:
+    ensure(caller.acts_for_vendor(solution.vendor_id), "This key may edit only its own solutions.")
+    changes = body.model_dump(mode="json", exclude_unset=True)
+    nullable = {"trl", "hosting", "price_model", "licence"}
+    for name, value in changes.items():
+        if value is None and name not in nullable:
+            raise InvalidReference(f"/{name}", "may not be null")
+    if "vendor_id" in changes:
+        _check_vendor(session, caller, changes["vendor_id"])
+    for name, value in changes.items():
+        setattr(solution, name, value)
+    solution.lockin_score = lockin_score(solution)
+    solution.version += 1
+    solution.updated_at = utcnow()
+    session.add(solution)
+    session.flush()
+    _index_solution(session, solution)
+    assert solution.id is not None
+    # Pilots that use this solution derive filters and tags from it.
+    pilot_ids = session.execute(
+        select(TC.entity_id).where(
+            TC.entity == "pilot",
+            TC.kind == "solution",
+            TC.value == str(solution.id),
+        )
+    ).scalars()
+    for pilot in session.execute(select(Pilot).where(PC.id.in_(list(pilot_ids)))).scalars():
+        _refresh_pilot(session, pilot, _solutions_of(session, pilot.solution_ids))
+    session.flush()
+    return solution
+
+
+def _solutions_of(session: Session, ids: Sequence[int]) -> list[Solution]:
+    if not ids:
+        return []
+    return list(session.execute(select(Solution).where(SC.id.in_(ids))).scalars())
+
+
+# --- pilots ---------------------------------------------------------------------------
+
+
+def get_pilot(session: Session, pilot_id: int) -> Pilot:
+    pilot = session.get(Pilot, pilot_id)
+    if pilot is None:
+        raise PilotNotFound(pilot_id)
+    return pilot
+
+
+def _check_references(session: Session, pilot: Pilot) -> list[Solution]:
+    if session.get(Municipality, pilot.municipality_code) is None:
+        raise InvalidReference(
+            "/municipality_code", f"there is no municipality with code {pilot.municipality_code}"
+        )
+    solutions = _solutions_of(session, pilot.solution_ids)
+    missing = sorted(set(pilot.solution_ids) - {s.id for s in solutions if s.id is not None})
+    if missing:
+        raise InvalidReference("/solution_ids", f"there is no solution {missing[0]}")
+    if pilot.vendor_ids:
+        found = set(session.execute(select(VC.id).where(VC.id.in_(pilot.vendor_ids))).scalars())
+        absent = sorted(set(pilot.vendor_ids) - found)
+        if absent:
+            raise InvalidReference("/vendor_ids", f"there is no vendor {absent[0]}")
+    # The vendors of the solutions used count as vendors of the pilot.
+    pilot.vendor_ids = sorted(set(pilot.vendor_ids) | {s.vendor_id for s in solutions})
+    pilot.solution_ids = sorted(set(pilot.solution_ids))
+    return solutions
+
+
+def create_pilot(session: Session, caller: Caller, body: PilotCreate) -> Pilot:
+    ensure(
+        caller.acts_for_municipality(body.municipality_code),
+        "This key may record pilots only of its own municipality.",
+    )
+    pilot = Pilot(**_pilot_values(body, exclude_unset=False), created_by_key_id=caller.key_id)
+    solutions = _check_references(session, pilot)
+    session.add(pilot)
+    session.flush()
+    _refresh_pilot(session, pilot, solutions)
+    session.flush()
+    return pilot
+
+
+def update_pilot(session: Session, caller: Caller, pilot: Pilot, body: PilotUpdate) -> Pilot:
+    ensure(
+        caller.acts_for_municipality(pilot.municipality_code),
+        "This key may edit only pilots of its own municipality.",
+    )
+    changes = _pilot_values(body, exclude_unset=True)
+    nullable = {"started_on", "ended_on", "budget_czk", "adoption", "contact", "open_data_url"}
+    for name, value in changes.items():
+        if value is None and name not in nullable:
+            raise InvalidReference(f"/{name}", "may not be null")
+    if "municipality_code" in changes:
+        ensure(
+            caller.acts_for_municipality(changes["municipality_code"]),
+            "This key may not move a pilot to another municipality.",
+        )
+    for name, value in changes.items():
+        setattr(pilot, name, value)
+    if pilot.started_on and pilot.ended_on and pilot.ended_on < pilot.started_on:
+        raise InvalidReference("/ended_on", "ended_on lies before started_on")
+    solutions = _check_references(session, pilot)
+    pilot.version += 1
+    pilot.updated_at = utcnow()
+    session.add(pilot)
+    session.flush()
+    _refresh_pilot(session, pilot, solutions)
+    session.flush()
+    return pilot
+
+
+def _pilot_values(body: PilotCreate | PilotUpdate, *, exclude_unset: bool) -> dict[str, Any]:
+    """JSON-ready values for the JSON columns; dates and money stay Python objects."""
+    values = body.model_dump(mode="json", exclude_unset=exclude_unset)
+    for name in ("started_on", "ended_on", "budget_czk"):
+        if name in values:
+            values[name] = getattr(body, name)
+    return values
+
+
+def cost_per_inhabitant(pilot: Pilot, population: int) -> Decimal | None:
+    if pilot.budget_czk is None or population <= 0:
+        return None
+    return (Decimal(pilot.budget_czk) / population).quantize(TWO_PLACES)
+
+
+# --- search ---------------------------------------------------------------------------
+
+Sort = Literal["relevance", "distance", "similarity", "newest", "cost_per_inhabitant"]
+PILOT_FACETS = ("area", "status", "standard", "mim", "region")
+SOLUTION_FACETS = ("area", "standard", "mim", "hosting")
+
+
+@dataclass
+class CatalogueSearch:
+    q: str | None = None
+    areas: list[str] = field(default_factory=list)
+    statuses: list[str] = field(default_factory=list)
+    standards: list[str] = field(default_factory=list)
+    mims: list[str] = field(default_factory=list)
+    regions: list[str] = field(default_factory=list)
+    districts: list[str] = field(default_factory=list)
+    bands: list[str] = field(default_factory=list)
+    population_min: int | None = None
+    population_max: int | None = None
+    budget_min: Decimal | None = None
+    budget_max: Decimal | None = None
+    has_procurement: bool | None = None
+    open_source: bool | None = None
+    data_owned_by_municipality: bool | None = None
+    max_lockin: int | None = None
+    municipality: str | None = None
+    vendor_id: int | None = None
+    solution_id: int | None = None
+    near: str | None = None
+    radius_km: float | None = None
+    similar_to: str | None = None
+    sort: Sort | None = None
+    facets: list[str] = field(default_factory=list)
+
+
+@dataclass
+class SearchResult:
+    rows: list[Any]
+    distances: dict[str, float]
+    next_cursor: str | None
+    facets: dict[str, dict[str, int]] | None
+
+
+def _tagged(entity: str, kind: str, values: Sequence[str]) -> Select[tuple[int]]:
+    return select(TC.entity_id).where(
+        TC.entity == entity,
+        TC.kind == kind,
+        TC.value.in_(values),
+    )
+
+
+@dataclass
+class _Geo:
+    distances: dict[str, float] = field(default_factory=dict)
+    similarity: dict[str, tuple[int, int, float]] = field(default_factory=dict)
+    codes: list[str] | None = None
+
+
+def _geo(session: Session, params: CatalogueSearch) -> _Geo:
+    geo = _Geo()
+    if params.near is not None:
+        center = _center(session, params.near, "near")
+        geo.distances = codes_within(session, center, params.radius_km or 10.0)
+        geo.codes = list(geo.distances)
+    elif params.radius_km is not None:
+        raise InvalidQuery("radius_km", "radius_km needs near=<municipality code>")
+    if params.similar_to is not None:
+        town = _center(session, params.similar_to, "similar_to")
+        band = band_index(town.population)
+        low, high = band_range(band - 1, band + 1)
+        query = select(
+            MC.code,
+            MC.population,
+            MC.region_nuts3,
+            MC.lat,
+            MC.lon,
+        ).where(MC.population >= low, MC.code != town.code)
+        if high is not None:
+            query = query.where(MC.population < high)
+        if geo.codes is not None:
+            query = query.where(MC.code.in_(geo.codes))
+        similar: dict[str, tuple[int, int, float]] = {}
+        for code, population, region, lat, lon in session.execute(query):
+            distance = round(haversine_km(town.lat, town.lon, lat, lon), 2)
+            similar[code] = (
+                abs(band_index(population) - band),
+                0 if region == town.region_nuts3 else 1,
+                distance,
+            )
+        geo.similarity = similar
+        geo.codes = list(similar)
+        if params.near is None:
+            geo.distances = {code: key[2] for code, key in similar.items()}
+    return geo
+
+
+def _pilot_conditions(params: CatalogueSearch, geo: _Geo) -> list[ColumnElement[bool]]:
+    p = params
+    conditions: list[ColumnElement[bool]] = []
+    if p.areas:
+        conditions.append(PC.id.in_(_tagged("pilot", "area", p.areas)))
+    if p.statuses:
+        conditions.append(PC.status.in_(p.statuses))
+    if p.standards:
+        conditions.append(PC.id.in_(_tagged("pilot", "standard", p.standards)))
+    if p.mims:
+        conditions.append(PC.id.in_(_tagged("pilot", "mim", p.mims)))
+    if p.vendor_id is not None:
+        conditions.append(PC.id.in_(_tagged("pilot", "vendor", [str(p.vendor_id)])))
+    if p.solution_id is not None:
+        conditions.append(PC.id.in_(_tagged("pilot", "solution", [str(p.solution_id)])))
+    conditions += _place_filter(p.regions, p.districts)
+    conditions += _population_filter(p.bands, p.population_min, p.population_max)
+    if p.budget_min is not None:
+        conditions.append(PC.budget_czk >= p.budget_min)
+    if p.budget_max is not None:
+        conditions.append(PC.budget_czk <= p.budget_max)
+    for name in ("has_procurement", "open_source", "data_owned_by_municipality"):
+        value = getattr(p, name)
+        if value is not None:
+            conditions.append(getattr(Pilot, name).is_(value))
+    if p.max_lockin is not None:
+        conditions.append(PC.lockin_score <= p.max_lockin)
+    if p.municipality is not None:
+        conditions.append(PC.municipality_code == p.municipality)
+    if geo.codes is not None:
+        conditions.append(PC.municipality_code.in_(geo.codes))
+    return conditions
+
+
+def _resolve_sort(params: CatalogueSearch, allowed: Sequence[str]) -> str:
+    sort = params.sort
+    if sort is None:
+        sort = (
+            "relevance"
+            if params.q
+            else "similarity"
+            if params.similar_to
+            else "distance"
+            if params.near
+            else "newest"
+        )
+        if sort not in allowed:
+            sort = "newest"
+    if sort not in allowed:
+        raise InvalidQuery(
+            "sort", f"sort={sort} is not available here; use one of {', '.join(allowed)}"
+        )
+    if sort == "distance" and not (params.near or params.similar_to):
+        raise InvalidQuery("sort", "sort=distance needs near=<code> or similar_to=<code>")
+    if sort == "similarity" and not params.similar_to:
+        raise InvalidQuery("sort", "sort=similarity needs similar_to=<code>")
+    if sort == "relevance" and not params.q:
+        sort = "newest"
+    return sort
+
+
+def search_pilots(
+    session: Session, params: CatalogueSearch, cursor: str | None, limit: int
+) -> SearchResult:
+    """Full text first (FTS5 / tsvector), then the filters, then one page of rows."""
+    for facet in params.facets:
+        if facet not in PILOT_FACETS:
+            raise InvalidQuery("facets", f"unknown facet {facet}; use {', '.join(PILOT_FACETS)}")
+    sort = _resolve_sort(
+        params, ("relevance", "distance", "similarity", "newest", "cost_per_inhabitant")
+    )
+    geo = _geo(session, params)
+    fts = None
+    if params.q:
+        matched = search.match(session, "pilot", params.q)
+        if matched is None:
+            raise InvalidQuery("q", "q has no searchable word")
+        fts = matched.subquery("fts")
+    base = select(PC.id).join(Municipality, MC.code == PC.municipality_code)
+    if fts is not None:
+        base = base.join(fts, fts.c.id == PC.id)
+    conditions = _pilot_conditions(params, geo)
+    base = base.where(*conditions)
+    offset = int((decode_cursor(cursor) or {}).get("o", 0))
+    # Text alone: the page comes straight from the full-text index (every indexed id is a
+    # pilot), so the ranked match is the whole query.
+    text_only = fts is not None and not conditions and sort == "relevance"
+
+    if sort in ("distance", "similarity"):
+        pairs = list(session.execute(base.add_columns(PC.municipality_code)).all())
+        if sort == "distance":
+            pairs.sort(key=lambda r: (geo.distances.get(r[1], 1e9), r[0]))
+        else:
+            pairs.sort(key=lambda r: (geo.similarity.get(r[1], (9, 9, 1e9)), r[0]))
+        ids = [r[0] for r in pairs[offset : offset + limit + 1]]
+    else:
+        ordered = base
+        if text_only and fts is not None:
+            ordered = select(fts.c.id).order_by(fts.c.rank, fts.c.id)
+        elif sort == "relevance" and fts is not None:
+            ordered = ordered.order_by(fts.c.rank, PC.id)
+        elif sort == "cost_per_inhabitant":
+            cost = PC.budget_czk / func.nullif(MC.population, 0)
+            ordered = ordered.order_by(
+                (PC.budget_czk.is_(None)).asc(),
+                cost.asc(),
+                PC.id,
+            )
+        else:
+            ordered = ordered.order_by(PC.id.desc())
+        ids = list(session.execute(ordered.offset(offset).limit(limit + 1)).scalars())
+    more = len(ids) > limit
+    ids = ids[:limit]
+    rows = _load_pilots(session, ids)
+    facets = _pilot_facets(session, base, params.facets) if params.facets else None
+    return SearchResult(
+        rows=rows,
+        distances=geo.distances if (params.near or params.similar_to) else {},
+        next_cursor=encode_cursor({"o": offset + limit}) if more else None,
+        facets=facets,
+    )
+
+
+def _load_pilots(session: Session, ids: Sequence[int]) -> list[tuple[Pilot, Municipality]]:
+    if not ids:
+        return []
+    found = {
+        p.id: (p, m)
+        for p, m in session.execute(
+            select(Pilot, Municipality)
+            .join(Municipality, MC.code == PC.municipality_code)
+            .where(PC.id.in_(ids))
+        )
+    }
+    return [found[i] for i in ids if i in found]
+
+
+def _counts(session: Session, query: Select[Any]) -> dict[str, int]:
+    return {str(k): int(v) for k, v in session.execute(query) if k is not None}
+
+
+def _pilot_facets(
+    session: Session, base: Select[tuple[int]], facets: Sequence[str]
+) -> dict[str, dict[str, int]]:
+    """Every facet in one statement over the filtered set, materialised once, so the
+    full-text match runs once for all facets."""
+    filtered = (
+        base.add_columns(PC.status.label("status"), MC.region_nuts3.label("region"))
+        .cte("filtered")
+        .prefix_with("MATERIALIZED")
+    )
+    parts: list[Select[Any]] = []
+    if "status" in facets:
+        parts.append(
+            select(literal("status"), filtered.c.status, func.count()).group_by(filtered.c.status)
+        )
+    if "region" in facets:
+        parts.append(
+            select(literal("region"), filtered.c.region, func.count()).group_by(filtered.c.region)
+        )
+    kinds = [f for f in facets if f in ("area", "standard", "mim")]
+    if kinds:
+        parts.append(
+            select(TC.kind, TC.value, func.count())
+            .join(filtered, filtered.c.id == TC.entity_id)
+            .where(TC.entity == "pilot", TC.kind.in_(kinds))
+            .group_by(TC.kind, TC.value)
+        )
+    out: dict[str, dict[str, int]] = {facet: {} for facet in facets}
+    for facet, value, count in session.execute(union_all(*parts)):
+        if value is not None:
+            out[str(facet)][str(value)] = int(count)
+    return out
+
+
+def search_solutions(
+    session: Session, params: CatalogueSearch, cursor: str | None, limit: int
+) -> SearchResult:
+    for facet in params.facets:
+        if facet not in SOLUTION_FACETS:
+            raise InvalidQuery("facets", f"unknown facet {facet}; use {', '.join(SOLUTION_FACETS)}")
+    sort = _resolve_sort(params, ("relevance", "newest"))
+    base, fts = _solution_base(session, params)
+    p = params
+    offset = int((decode_cursor(cursor) or {}).get("o", 0))
+    if sort == "relevance" and fts is not None:
+        ordered = base.order_by(fts.c.rank, SC.id)
+    else:
+        ordered = base.order_by(SC.id.desc())
+    ids = list(session.execute(ordered.offset(offset).limit(limit + 1)).scalars())
+    more = len(ids) > limit
+    ids = ids[:limit]
+    found = {s.id: s for s in session.execute(select(Solution).where(SC.id.in_(ids))).scalars()}
+    facets = None
+    if p.facets:
+        filtered = base.subquery("filtered")
+        facets = {}
+        for facet in p.facets:
+            if facet == "hosting":
+                query = (
+                    select(SC.hosting, func.count())
+                    .join(filtered, filtered.c.id == SC.id)
+                    .group_by(SC.hosting)
+                )
+            else:
+                query = (
+                    select(TC.value, func.count())
+                    .join(filtered, filtered.c.id == TC.entity_id)
+                    .where(TC.entity == "solution", TC.kind == facet)
+                    .group_by(TC.value)
+                )
+            facets[facet] = _counts(session, query)
+    return SearchResult(
+        rows=[found[i] for i in ids if i in found],
+        distances={},
+        next_cursor=encode_cursor({"o": offset + limit}) if more else None,
+        facets=facets,
+    )
+
+
+def _solution_base(session: Session, params: CatalogueSearch) -> tuple[Select[tuple[int]], Any]:
+    """``SELECT solutions.id`` with the text match (first) and every filter applied."""
+    geo = _geo(session, params)
+    p = params
+    base = select(SC.id)
+    fts = None
+    if p.q:
+        matched = search.match(session, "solution", p.q)
+        if matched is None:
+            raise InvalidQuery("q", "q has no searchable word")
+        fts = matched.subquery("fts")
+        base = base.join(fts, fts.c.id == SC.id)
+    conditions: list[ColumnElement[bool]] = []
+    for kind, values in (("area", p.areas), ("standard", p.standards), ("mim", p.mims)):
+        if values:
+            conditions.append(SC.id.in_(_tagged("solution", kind, values)))
+    for name in ("open_source", "data_owned_by_municipality"):
+        value = getattr(p, name)
+        if value is not None:
+            conditions.append(getattr(Solution, name).is_(value))
+    if p.max_lockin is not None:
+        conditions.append(SC.lockin_score <= p.max_lockin)
+    if p.vendor_id is not None:
+        conditions.append(SC.vendor_id == p.vendor_id)
+    # Place filters: solutions used by pilots of the matching municipalities.
+    pilot_filter = CatalogueSearch(
+        regions=p.regions,
+        districts=p.districts,
+        bands=p.bands,
+        population_min=p.population_min,
+        population_max=p.population_max,
+        statuses=p.statuses,
+        has_procurement=p.has_procurement,
+        budget_min=p.budget_min,
+        budget_max=p.budget_max,
+        municipality=p.municipality,
+    )
+    pilot_conditions = _pilot_conditions(pilot_filter, geo)
+    if pilot_conditions:
+        used = (
+            select(TC.value)
+            .join(Pilot, PC.id == TC.entity_id)
+            .join(Municipality, MC.code == PC.municipality_code)
+            .where(TC.entity == "pilot", TC.kind == "solution")
+            .where(*pilot_conditions)
+        )
+        conditions.append(cast(SC.id, String).in_(used))
+    return base.where(*conditions), fts
+
+
+def search_solution_ids(session: Session, params: CatalogueSearch) -> Select[tuple[int]]:
+    return _solution_base(session, params)[0]
+
+
+# --- compatibility --------------------------------------------------------------------
+
+
+@dataclass
+class Compatible:
+    solution: Solution
+    shares: list[str]
+    lacks: list[str]
+    score: float
+
+
+def _profile(solution: Solution) -> set[str]:
+    return set(solution.standards) | set(solution.mims)
+
+
+def rank_compatible(
+    session: Session,
+    stack: set[str],
+    exclude: set[int],
+    areas: Sequence[str] = (),
+    limit: int = 20,
+) -> list[Compatible]:
+    """Solutions ranked by how much of ``stack`` they share, then by lower lock-in."""
+    if not stack:
+        return []
+    candidates = select(Solution).where(
+        SC.id.in_(
+            select(TC.entity_id).where(
+                TC.entity == "solution",
+                TC.kind.in_(("standard", "mim")),
+                TC.value.in_(sorted(stack)),
+            )
+        )
+    )
+    if areas:
+        candidates = candidates.where(SC.id.in_(_tagged("solution", "area", areas)))
+    ranked: list[Compatible] = []
+    for solution in session.execute(candidates).scalars():
+        if solution.id in exclude:
+            continue
+        profile = _profile(solution)
+        shares = sorted(stack & profile)
+        ranked.append(
+            Compatible(
+                solution=solution,
+                shares=shares,
+                lacks=sorted(stack - profile),
+                score=round(len(shares) / len(stack), 3),
+            )
+        )
+    ranked.sort(key=lambda c: (-len(c.shares), c.solution.lockin_score, c.solution.id or 0))
+    return ranked[:limit]
+
+
+def compatible_with_solution(
+    session: Session, solution_id: int, limit: int
+) -> tuple[list[str], list[Compatible]]:
+    solution = get_solution(session, solution_id)
+    stack = _profile(solution)
+    return sorted(stack), rank_compatible(session, stack, {solution_id}, limit=limit)
+
+
+def compatible_with_stack(session: Session, body: StackIn) -> tuple[list[str], list[Compatible]]:
+    stack = set(body.standards)
+    solutions = _solutions_of(session, body.solution_ids)
+    missing = sorted(set(body.solution_ids) - {s.id for s in solutions if s.id is not None})
+    if missing:
+        raise InvalidReference("/solution_ids", f"there is no solution {missing[0]}")
+    for solution in solutions:
+        stack |= _profile(solution)
+    return sorted(stack), rank_compatible(
+        session, stack, set(body.solution_ids), [a.value for a in body.areas], body.limit
+    )
+
+
+# --- exports --------------------------------------------------------------------------
+
+
+def pilot_export_query(session: Session, params: CatalogueSearch) -> Select[Pilot, Municipality]:
+    """Every pilot that matches the filters, with its municipality, in id order."""
+    geo = _geo(session, params)
+    query = select(Pilot, Municipality).join(
+        Municipality,
+        MC.code == PC.municipality_code,
+    )
+    if params.q:
+        matched = search.match(session, "pilot", params.q)
+        if matched is None:
+            raise InvalidQuery("q", "q has no searchable word")
+        fts = matched.subquery("fts")
+        query = query.join(fts, fts.c.id == PC.id)
+    return query.where(*_pilot_conditions(params, geo)).order_by(PC.id)
+
+
+def solution_export_query(session: Session, params: CatalogueSearch) -> Select[Any]:
+    ids = search_solution_ids(session, params)
+    return select(Solution).where(SC.id.in_(ids)).order_by(SC.id)

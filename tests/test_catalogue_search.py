@@ -1,0 +1,321 @@
+"""Search over pilots and solutions: Czech full text, filters, proximity, similarity, sorting,
+facets and pagination. The suite runs on SQLite (FTS5) and PostgreSQL (tsvector); each
+test asserts the exact ids, so both databases must answer alike."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlmodel import Session
+
+from tests.factories_catalogue import (
+    ABERTAMY,
+    HOSTETIN,
+    KNEZICE,
+    NYMBURK,
+    TABOR,
+    make_pilot,
+    make_solution,
+    make_vendor,
+)
+
+
+@dataclass
+class Corpus:
+    lights: int  # Kněžice
+    parking: int  # Nymburk
+    bikes: int  # Abertamy
+    city_lights: int  # Tábor
+    air: int  # Hostětín
+    open_solution: int
+    closed_solution: int
+
+
+@pytest.fixture
+def corpus(session: Session, municipalities_register: int) -> Corpus:
+    vendor = make_vendor(session)
+    open_solution = make_solution(
+        session,
+        vendor,
+        name="Řízení veřejného osvětlení",
+        summary="Stmívání lamp přes LoRaWAN",
+        standards=["lorawan", "mqtt"],
+        mims=["mim2"],
+        open_api_documented=True,
+        standard_data_model=True,
+        bulk_export=True,
+        data_owned_by_municipality=True,
+        open_source=True,
+        licence="EUPL-1.2",
+        exit_clause=True,
+    )
+    closed_solution = make_solution(
+        session,
+        vendor,
+        name="Parkovací systém",
+        summary="Senzory obsazenosti parkovišť",
+        areas=["mobility"],
+        standards=["datex-ii"],
+        proprietary_hardware=True,
+    )
+    lights = make_pilot(
+        session,
+        municipality_code=KNEZICE,
+        title="Veřejné osvětlení obce",
+        description="Zakázka na LED lampy s regulací.",
+        areas=["energy_environment"],
+        status="in_production",
+        budget_czk="505000.00",
+        solution_ids=[open_solution.id],
+        procurement_ocids=["ocds-test-537292-2024-1"],
+    )
+    parking = make_pilot(
+        session,
+        municipality_code=NYMBURK,
+        title="Parkovací senzory na náměstí",
+        lessons_learned="Zakázky je lepší dělit na části.",
+        areas=["mobility"],
+        status="pilot",
+        budget_czk="2000000.00",
+        solution_ids=[closed_solution.id],
+    )
+    bikes = make_pilot(
+        session,
+        municipality_code=ABERTAMY,
+        title="Sdílená kola pro turisty",
+        areas=["mobility", "economy"],
+        status="discontinued",
+        budget_czk="93900.00",
+    )
+    city_lights = make_pilot(
+        session,
+        municipality_code=TABOR,
+        title="Chytré osvětlení města",
+        areas=["public_administration"],
+        status="implemented",
+        budget_czk="10000000.00",
+    )
+    air = make_pilot(
+        session,
+        municipality_code=HOSTETIN,
+        title="Měření ovzduší",
+        description="Čidla prachu v obci u školy.",
+        areas=["energy_environment", "everyday_life"],
+        status="pilot",
+    )
+    session.commit()
+    ids = [p.id for p in (lights, parking, bikes, city_lights, air)]
+    assert all(isinstance(i, int) for i in ids)
+    return Corpus(
+        lights=lights.id,  # type: ignore[arg-type]
+        parking=parking.id,  # type: ignore[arg-type]
+        bikes=bikes.id,  # type: ignore[arg-type]
+        city_lights=city_lights.id,  # type: ignore[arg-type]
+        air=air.id,  # type: ignore[arg-type]
+        open_solution=open_solution.id,  # type: ignore[arg-type]
+        closed_solution=closed_solution.id,  # type: ignore[arg-type]
+    )
+
+
+def _ids(client: TestClient, path: str = "/v1/pilots", **params: object) -> list[int]:
+    response = client.get(path, params=params)
+    assert response.status_code == 200, response.text
+    return [item["id"] for item in response.json()["items"]]
+
+
+def _set(client: TestClient, **params: object) -> set[int]:
+    return set(_ids(client, **params))
+
+
+# --- text -----------------------------------------------------------------------------
+
+
+def test_inflected_query_finds_other_case_of_the_word(client: TestClient, corpus: Corpus) -> None:
+    # "zakázky" (plural) finds "Zakázka" (pilot description) and "Zakázky" (lessons).
+    assert _set(client, q="zakázky") == {corpus.lights, corpus.parking}
+    assert _set(client, q="zakázka") == {corpus.lights, corpus.parking}
+
+
+def test_query_without_diacritics_finds_accented_text(client: TestClient, corpus: Corpus) -> None:
+    assert _set(client, q="verejne osvetleni") == {corpus.lights}
+    assert _set(client, q="VEŘEJNÉ Osvětlení") == {corpus.lights}
+
+
+def test_every_query_word_must_match(client: TestClient, corpus: Corpus) -> None:
+    assert _set(client, q="osvetleni") == {corpus.lights, corpus.city_lights}
+    assert _set(client, q="osvetleni mesta") == {corpus.city_lights}
+
+
+def test_prefix_of_a_word_matches(client: TestClient, corpus: Corpus) -> None:
+    assert _set(client, q="osvět") == {corpus.lights, corpus.city_lights}
+    assert _set(client, q="parkov") == {corpus.parking}
+
+
+def test_nominative_with_mobile_e_finds_declined_forms(client: TestClient, corpus: Corpus) -> None:
+    # obec -> obce (lights), obci (air): the stemmer alone cannot see these.
+    assert _set(client, q="obec") == {corpus.lights, corpus.air}
+
+
+def test_text_search_covers_lessons_learned(client: TestClient, corpus: Corpus) -> None:
+    assert _set(client, q="dělit části") == {corpus.parking}
+
+
+def test_query_of_only_stop_words_is_422(client: TestClient, corpus: Corpus) -> None:
+    response = client.get("/v1/pilots", params={"q": "a v na"})
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["pointer"] == "/q"
+
+
+def test_solution_text_search(client: TestClient, corpus: Corpus) -> None:
+    assert _set(client, path="/v1/solutions", q="verejne osvetleni") == {corpus.open_solution}
+    assert _set(client, path="/v1/solutions", q="parkoviste") == {corpus.closed_solution}
+    assert _set(client, path="/v1/solutions", q="ovzdusi") == set()
+    assert _set(client, path="/v1/solutions", q="obsazenost") == {corpus.closed_solution}
+
+
+def test_relevance_is_default_with_q_and_stable(client: TestClient, corpus: Corpus) -> None:
+    first = _ids(client, q="osvetleni")
+    assert first == _ids(client, q="osvetleni", sort="relevance")
+    assert sorted(first) == sorted([corpus.lights, corpus.city_lights])
+
+
+# --- filters --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("params", "expected"),
+    [
+        ({"area": "mobility"}, {"parking", "bikes"}),
+        ({"area": ["mobility", "everyday_life"]}, {"parking", "bikes", "air"}),
+        ({"status": "in_production"}, {"lights"}),
+        ({"standard": "lorawan"}, {"lights"}),
+        ({"mim": "mim2"}, {"lights"}),
+        ({"region": "CZ020"}, {"lights", "parking"}),
+        ({"region": "Středočeský kraj"}, {"lights", "parking"}),
+        ({"district": "CZ0208"}, {"lights", "parking"}),
+        ({"population_band": "500-999"}, {"lights", "bikes"}),
+        ({"population_min": 10000}, {"parking", "city_lights"}),
+        ({"budget_min": "1000000"}, {"parking", "city_lights"}),
+        ({"budget_max": "600000"}, {"lights", "bikes"}),
+        ({"has_procurement": "true"}, {"lights"}),
+        ({"open_source": "true"}, {"lights"}),
+        ({"data_owned_by_municipality": "true"}, {"lights"}),
+        ({"max_lockin": 20}, {"lights"}),
+        ({"municipality": KNEZICE}, {"lights"}),
+        ({"q": "osvetleni", "region": "CZ031"}, {"city_lights"}),
+    ],
+)
+def test_filters(
+    client: TestClient, corpus: Corpus, params: dict[str, object], expected: set[str]
+) -> None:
+    assert _set(client, **params) == {getattr(corpus, name) for name in expected}
+
+
+def test_solution_filters(client: TestClient, corpus: Corpus) -> None:
+    assert _set(client, path="/v1/solutions", open_source="true") == {corpus.open_solution}
+    assert _set(client, path="/v1/solutions", max_lockin=30) == {corpus.open_solution}
+    assert _set(client, path="/v1/solutions", area="mobility") == {corpus.closed_solution}
+    assert _set(client, path="/v1/solutions", standard="datex-ii") == {corpus.closed_solution}
+    # Where a solution is used: the parking system runs in Nymburk (CZ0208).
+    assert _set(client, path="/v1/solutions", region="CZ020") == {
+        corpus.open_solution,
+        corpus.closed_solution,
+    }
+    assert _set(client, path="/v1/solutions", near=NYMBURK, radius_km=5) == {corpus.closed_solution}
+
+
+# --- proximity and similarity ---------------------------------------------------------
+
+
+def test_near_sorts_by_distance_and_reports_it(client: TestClient, corpus: Corpus) -> None:
+    response = client.get("/v1/pilots", params={"near": KNEZICE, "radius_km": 30})
+    items = response.json()["items"]
+    assert [i["id"] for i in items] == [corpus.lights, corpus.parking]
+    assert items[0]["distance_km"] == 0.0
+    assert 15 < items[1]["distance_km"] < 25  # Kněžice - Nymburk
+
+
+def test_near_radius_excludes_farther_towns(client: TestClient, corpus: Corpus) -> None:
+    assert _ids(client, near=KNEZICE, radius_km=5) == [corpus.lights]
+
+
+def test_similar_to_prefers_same_population_band(client: TestClient, corpus: Corpus) -> None:
+    # Kněžice has 505 inhabitants (band 500-999): Abertamy (939) shares it, Hostětín (214)
+    # is in the adjacent band; Nymburk and Tábor are far bigger; the town itself is left out.
+    response = client.get("/v1/pilots", params={"similar_to": KNEZICE})
+    items = response.json()["items"]
+    assert [i["id"] for i in items] == [corpus.bikes, corpus.air]
+    assert all(i["distance_km"] > 100 for i in items)
+
+
+def test_sort_distance_needs_a_place(client: TestClient, corpus: Corpus) -> None:
+    response = client.get("/v1/pilots", params={"sort": "distance"})
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["pointer"] == "/sort"
+
+
+def test_near_unknown_municipality_is_422(client: TestClient, corpus: Corpus) -> None:
+    response = client.get("/v1/pilots", params={"near": "999999"})
+    assert response.status_code == 422
+    assert "999999" in response.json()["errors"][0]["detail"]
+
+
+# --- sorting, facets, pages -----------------------------------------------------------
+
+
+def test_sort_cost_per_inhabitant(client: TestClient, corpus: Corpus) -> None:
+    # Abertamy 93,900 / 939 = 100; Nymburk 2,000,000 / 15,154 = 132; Tábor 10 M / 34,277
+    # = 292; Kněžice 505,000 / 505 = 1,000; Hostětín has no budget and comes last.
+    response = client.get("/v1/pilots", params={"sort": "cost_per_inhabitant"})
+    items = response.json()["items"]
+    assert [i["id"] for i in items] == [
+        corpus.bikes,
+        corpus.parking,
+        corpus.city_lights,
+        corpus.lights,
+        corpus.air,
+    ]
+    assert items[0]["cost_per_inhabitant"] == "100.00"
+    assert items[3]["budget_czk"] == "505000.00"
+
+
+def test_newest_first_by_default(client: TestClient, corpus: Corpus) -> None:
+    assert _ids(client)[:1] == [corpus.air]
+
+
+def test_facets_count_the_filtered_set(client: TestClient, corpus: Corpus) -> None:
+    response = client.get(
+        "/v1/pilots", params={"area": "mobility", "facets": "area,status,standard,region"}
+    )
+    facets = response.json()["facets"]
+    assert facets["area"] == {"mobility": 2, "economy": 1}
+    assert facets["status"] == {"pilot": 1, "discontinued": 1}
+    assert facets["standard"] == {"datex-ii": 1}
+    assert facets["region"] == {"CZ020": 1, "CZ041": 1}
+
+
+def test_unknown_facet_is_422(client: TestClient, corpus: Corpus) -> None:
+    assert client.get("/v1/pilots", params={"facets": "colour"}).status_code == 422
+
+
+def test_cursor_pages_cover_every_result_once(client: TestClient, corpus: Corpus) -> None:
+    seen: list[int] = []
+    params: dict[str, object] = {"limit": 2}
+    while True:
+        response = client.get("/v1/pilots", params=params)
+        body = response.json()
+        seen += [i["id"] for i in body["items"]]
+        if body["next_cursor"] is None:
+            assert "Link" not in response.headers
+            break
+        assert 'rel="next"' in response.headers["Link"]
+        params = {"limit": 2, "cursor": body["next_cursor"]}
+    assert sorted(seen) == sorted(
+        [corpus.lights, corpus.parking, corpus.bikes, corpus.city_lights, corpus.air]
+    )
+
+
+def test_forged_cursor_is_400(client: TestClient, corpus: Corpus) -> None:
+    assert client.get("/v1/pilots", params={"cursor": "bm90LW91cnM"}).status_code == 400

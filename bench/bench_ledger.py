@@ -287,7 +287,6 @@ def build_log(url: str, count: int, checkpoint_every: int, data_dir: Path) -> No
     engine = make_engine(Settings(database_url=url, data_dir=data_dir))
     frontier = merkle.Frontier()
     entries: list[dict[str, object]] = []
-    nodes: list[dict[str, object]] = []
     checkpoints: list[dict[str, object]] = []
     with engine.begin() as connection:
 
@@ -295,14 +294,10 @@ def build_log(url: str, count: int, checkpoint_every: int, data_dir: Path) -> No
             if entries:
                 connection.execute(
                     text(
-                        "INSERT INTO ledger_entries (leaf_index, entry_bytes, leaf_hash) "
-                        "VALUES (:i, :b, :h)"
+                        "INSERT INTO ledger_entries (leaf_index, entry_bytes, leaf_hash, nodes) "
+                        "VALUES (:i, :b, :h, :n)"
                     ),
                     entries,
-                )
-            if nodes:
-                connection.execute(
-                    text("INSERT INTO ledger_nodes (level, idx, hash) VALUES (:l, :i, :h)"), nodes
                 )
             if checkpoints:
                 connection.execute(
@@ -313,14 +308,13 @@ def build_log(url: str, count: int, checkpoint_every: int, data_dir: Path) -> No
                     checkpoints,
                 )
             entries.clear()
-            nodes.clear()
             checkpoints.clear()
 
         for index, entry in enumerate(synthetic_entries(count)):
             leaf = merkle.leaf_hash(entry)
-            entries.append({"i": index, "b": entry, "h": leaf})
-            for level, idx, digest in frontier.append(leaf):
-                nodes.append({"l": level, "i": idx, "h": digest})
+            completed = frontier.append(leaf)
+            nodes = b"".join(h for _, _, h in completed) or None
+            entries.append({"i": index, "b": entry, "h": leaf, "n": nodes})
             if frontier.size % checkpoint_every == 0 or frontier.size == count:
                 root = frontier.root()
                 checkpoints.append(

@@ -22,7 +22,7 @@ from procurement.ledger.checkpoint import Signer, verifier_key
 from tests.conftest import MakeKey, on_postgres
 from tests.factories_ledger import FAKE_OCIDS, append_steps, entry_document
 
-TABLES = ("ledger_entries", "ledger_nodes", "ledger_checkpoints", "ledger_head")
+TABLES = ("ledger_entries", "ledger_checkpoints", "ledger_head")
 
 
 def disable_triggers(session: Session) -> None:
@@ -94,8 +94,6 @@ def test_triggers_refuse_update_and_delete(session: Session) -> None:
     for statement in [
         "UPDATE ledger_entries SET entry_bytes = entry_bytes WHERE leaf_index = 0",
         "DELETE FROM ledger_entries WHERE leaf_index = 2",
-        "UPDATE ledger_nodes SET hash = hash",
-        "DELETE FROM ledger_nodes",
         "UPDATE ledger_checkpoints SET note = note",
         "DELETE FROM ledger_checkpoints",
         "UPDATE ledger_head SET size = size - 1",
@@ -213,7 +211,6 @@ def _rewrite_everything(session: Session, sign: Signer) -> None:
     """Replace every entry and recompute every hash, node, head and checkpoint."""
     rows = _rows(session)
     session.execute(text("DELETE FROM ledger_checkpoints"))
-    session.execute(text("DELETE FROM ledger_nodes"))
     frontier = merkle.Frontier()
     heads: dict[str, tuple[int, str | None]] = {}
     for index, _, _ in rows:
@@ -222,11 +219,11 @@ def _rewrite_everything(session: Session, sign: Signer) -> None:
         entry = entry_document(ocid, seq + 1, index, prev, summary="rewritten history")
         heads[ocid] = (seq + 1, hashlib.sha256(entry).hexdigest())
         _set_entry(session, index, entry)
-        for level, idx, digest in frontier.append(merkle.leaf_hash(entry)):
-            session.execute(
-                text("INSERT INTO ledger_nodes (level, idx, hash) VALUES (:l, :i, :h)"),
-                {"l": level, "i": idx, "h": digest},
-            )
+        completed = frontier.append(merkle.leaf_hash(entry))
+        session.execute(
+            text("UPDATE ledger_entries SET nodes = :n WHERE leaf_index = :i"),
+            {"n": b"".join(h for _, _, h in completed) or None, "i": index},
+        )
         session.execute(
             text(
                 "INSERT INTO ledger_checkpoints (tree_size, root_hash, note, created_at) "

@@ -1,4 +1,4 @@
-"""ledger nodes checkpoints and append-only triggers
+"""ledger interior nodes (with their leaves), checkpoints and append-only triggers
 
 Revision ID: 0005_ledger
 Revises: 0002_ledger
@@ -27,12 +27,8 @@ def upgrade() -> None:
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('tree_size', name=op.f('pk_ledger_checkpoints'))
     )
-    op.create_table('ledger_nodes',
-    sa.Column('level', sa.Integer(), nullable=False),
-    sa.Column('idx', sa.Integer(), nullable=False),
-    sa.Column('hash', sa.LargeBinary(length=32), nullable=False),
-    sa.PrimaryKeyConstraint('level', 'idx', name=op.f('pk_ledger_nodes'))
-    )
+    with op.batch_alter_table('ledger_entries', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('nodes', sa.LargeBinary(), nullable=True))
     with op.batch_alter_table('ledger_head', schema=None) as batch_op:
         batch_op.add_column(sa.Column('frontier', sa.LargeBinary(), nullable=True))
         batch_op.add_column(sa.Column('checkpoint_at', sa.Float(), nullable=True))
@@ -44,7 +40,7 @@ def upgrade() -> None:
 
 # Entries, interior nodes and checkpoints are append-only; the head row stays updatable (it
 # is the counter and the lock) but its size may never shrink and the row may not go away.
-APPEND_ONLY = ("ledger_entries", "ledger_nodes", "ledger_checkpoints")
+APPEND_ONLY = ("ledger_entries", "ledger_checkpoints")
 
 
 def _create_triggers() -> None:
@@ -130,23 +126,21 @@ def _backfill() -> None:
     bind = op.get_bind()
     frontier: list[bytes] = []
     size = 0
-    nodes: list[dict[str, object]] = []
+    updates: list[dict[str, object]] = []
     for (leaf,) in bind.execute(
         sa.text("SELECT leaf_hash FROM ledger_entries ORDER BY leaf_index")
     ):
-        node, s, level = bytes(leaf), size, 0
+        node, s, completed = bytes(leaf), size, []
         while s & 1:
             node = hashlib.sha256(b"\x01" + frontier.pop() + node).digest()
             s >>= 1
-            level += 1
-            nodes.append({"level": level, "idx": s, "hash": node})
+            completed.append(node)
         frontier.append(node)
+        if completed:
+            updates.append({"i": size, "n": b"".join(completed)})
         size += 1
-    if nodes:
-        bind.execute(
-            sa.text("INSERT INTO ledger_nodes (level, idx, hash) VALUES (:level, :idx, :hash)"),
-            nodes,
-        )
+    if updates:
+        bind.execute(sa.text("UPDATE ledger_entries SET nodes = :n WHERE leaf_index = :i"), updates)
     if size:
         bind.execute(
             sa.text("UPDATE ledger_head SET frontier = :frontier WHERE id = 1"),
@@ -161,6 +155,7 @@ def downgrade() -> None:
         batch_op.drop_column('checkpoint_at')
         batch_op.drop_column('frontier')
 
-    op.drop_table('ledger_nodes')
+    with op.batch_alter_table('ledger_entries', schema=None) as batch_op:
+        batch_op.drop_column('nodes')
     op.drop_table('ledger_checkpoints')
     # ### end Alembic commands ###

@@ -1,5 +1,5 @@
-"""Ledger tables: the log head (the lock and the right frontier), the entries (the leaves),
-the completed interior nodes and the signed checkpoints."""
+"""Ledger tables: the log head (the lock and the right frontier), the entries (the leaves,
+each with the interior nodes it completed) and the signed checkpoints."""
 
 from datetime import datetime
 
@@ -32,19 +32,12 @@ class LedgerEntry(SQLModel, table=True):
     leaf_index: int = Field(primary_key=True)
     entry_bytes: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
     leaf_hash: bytes = Field(sa_column=Column(LargeBinary(32), nullable=False))
-
-
-class LedgerNode(SQLModel, table=True):
-    """A completed perfect subtree of ``2**level`` leaves from leaf ``idx << level`` (level >= 1).
-
-    Written once, when its last leaf is appended; leaves (level 0) live in ``ledger_entries``.
-    """
-
-    __tablename__ = "ledger_nodes"
-
-    level: int = Field(primary_key=True)
-    idx: int = Field(primary_key=True)
-    hash: bytes = Field(sa_column=Column(LargeBinary(32), nullable=False))
+    nodes: bytes | None = Field(
+        default=None,
+        sa_column=Column(LargeBinary, nullable=True),
+        description="The interior nodes this leaf completed (levels 1, 2, ...; 32 bytes each): "
+        "node (level l, index j) is stored with leaf (j + 1) * 2**l - 1.",
+    )
 
 
 class LedgerCheckpoint(SQLModel, table=True):

@@ -1,8 +1,8 @@
 """Appending to the log, proofs and checkpoints. Services flush; the request's session commits.
 
 An append costs a constant number of statements: the head row (locked, read once per
-transaction), one INSERT of the entry, one INSERT of the interior nodes it completes (on
-average one), one UPDATE of the head and, when one is due, one INSERT of a checkpoint.
+transaction), one INSERT of the entry (with the interior nodes it completes, on average
+one), one UPDATE of the head and, when one is due, one INSERT of a checkpoint.
 """
 
 from __future__ import annotations
@@ -15,18 +15,17 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import and_, insert, literal, or_, select, union_all, update
+from sqlalchemy import insert, select, update
 from sqlmodel import Session, col
 from sqlmodel import select as model_select
 
 from procurement.ledger import merkle
 from procurement.ledger.checkpoint import Signer, make_signer
 from procurement.ledger.exceptions import LeafIndexMismatch
-from procurement.ledger.models import LedgerCheckpoint, LedgerEntry, LedgerHead, LedgerNode
+from procurement.ledger.models import LedgerCheckpoint, LedgerEntry, LedgerHead
 
 _HEAD = LedgerHead.__table__  # type: ignore[attr-defined]
 _ENTRIES = LedgerEntry.__table__  # type: ignore[attr-defined]
-_NODES = LedgerNode.__table__  # type: ignore[attr-defined]
 _CHECKPOINTS = LedgerCheckpoint.__table__  # type: ignore[attr-defined]
 _INFO_KEY = "smartsteps.ledger_head"
 
@@ -38,7 +37,6 @@ _SELECT_HEAD = (
     .with_for_update()
 )
 _INSERT_ENTRY = insert(_ENTRIES)
-_INSERT_NODE = insert(_NODES)
 _INSERT_CHECKPOINT = insert(_CHECKPOINTS)
 _UPDATE_HEAD = update(_HEAD).where(_HEAD.c.id == 1)
 
@@ -153,12 +151,14 @@ def append_entry(session: Session, leaf_index: int, entry_bytes: bytes) -> Ledge
     completed = frontier.append(leaf)
     connection = session.connection()
     connection.execute(
-        _INSERT_ENTRY, {"leaf_index": leaf_index, "entry_bytes": entry_bytes, "leaf_hash": leaf}
+        _INSERT_ENTRY,
+        {
+            "leaf_index": leaf_index,
+            "entry_bytes": entry_bytes,
+            "leaf_hash": leaf,
+            "nodes": b"".join(h for _, _, h in completed) or None,
+        },
     )
-    if completed:
-        connection.execute(
-            _INSERT_NODE, [{"level": lv, "idx": ix, "hash": h} for lv, ix, h in completed]
-        )
     config = _current()
     now = time.time()
     checkpoint_at = head.checkpoint_at
@@ -221,29 +221,31 @@ def latest_checkpoint(session: Session) -> LedgerCheckpoint | None:
 
 
 def fetch_nodes(session: Session, keys: set[merkle.NodeKey]) -> dict[merkle.NodeKey, bytes]:
-    """The stored hashes of these perfect subtrees in one statement of primary-key lookups.
-
-    (A row-value ``IN`` would make SQLite scan the table; an OR of equalities uses the key.)
-    """
-    leaves = sorted(index for level, index in keys if level == 0)
-    interior = sorted((level, index) for level, index in keys if level > 0)
-    parts = []
-    if leaves:
-        parts.append(
-            select(literal(0).label("level"), _ENTRIES.c.leaf_index, _ENTRIES.c.leaf_hash).where(
-                _ENTRIES.c.leaf_index.in_(leaves)
-            )
-        )
-    if interior:
-        parts.append(
-            select(_NODES.c.level, _NODES.c.idx, _NODES.c.hash).where(
-                or_(*(and_(_NODES.c.level == lv, _NODES.c.idx == ix) for lv, ix in interior))
-            )
-        )
-    if not parts:
+    """The stored hashes of these perfect subtrees, in one primary-key lookup of the leaves
+    that completed them (node (l, j) lives with leaf (j + 1) * 2**l - 1)."""
+    if not keys:
         return {}
-    statement = parts[0] if len(parts) == 1 else union_all(*parts)
-    return {(int(lv), int(ix)): bytes(h) for lv, ix, h in session.execute(statement)}
+    rows = sorted({((index + 1) << level) - 1 for level, index in keys})
+    stored = {
+        int(i): (bytes(h), bytes(n or b""))
+        for i, h, n in session.execute(
+            select(_ENTRIES.c.leaf_index, _ENTRIES.c.leaf_hash, _ENTRIES.c.nodes).where(
+                _ENTRIES.c.leaf_index.in_(rows)
+            )
+        )
+    }
+    found: dict[merkle.NodeKey, bytes] = {}
+    for level, index in keys:
+        row = stored.get(((index + 1) << level) - 1)
+        if row is None:
+            continue
+        if level == 0:
+            found[(level, index)] = row[0]
+        else:
+            digest = row[1][(level - 1) * 32 : level * 32]
+            if len(digest) == 32:
+                found[(level, index)] = digest
+    return found
 
 
 def _with_nodes(session: Session, compute: Any) -> Any:

@@ -402,7 +402,7 @@ def bench_verify(path: Path, key: str, entries: int, label: str) -> None:
             ],
         ),
         (
-            "smartsteps verify (all CPUs)",
+            "smartsteps verify",
             [
                 str(Path(sys.executable).parent / "smartsteps"),
                 "verify",

@@ -25,6 +25,7 @@ from api.ratelimit import AnonymousRateLimitMiddleware, RateLimits
 from api.routes import api_routes, is_guarded
 from api.settings import Settings, get_settings
 from procurement import router as procurement_router
+from procurement.audit import router as audit_router
 from procurement.ledger import router as ledger_router
 from procurement.ledger import service as ledger_service
 
@@ -55,6 +56,7 @@ def _routers() -> list[Any]:
     routers: list[Any] = [health.router, keys_router.router]
     routers.append(catalogue.router.router)
     routers.append(procurement_router.router)
+    routers.append(audit_router.router)
     routers += [ledger_router.router, ledger_router.exports_router]
     return routers
 

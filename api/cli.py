@@ -16,6 +16,7 @@ from api.auth import ApiKey, Role, issue_key, revoke_key, utcnow
 from api.settings import get_settings
 from catalogue import cli as catalogue_cli
 from procurement import cli as procurement_cli
+from procurement.audit.cli import export_app
 from procurement.ledger import cli as ledger_cli
 
 app = typer.Typer(help="smartsteps: smart-city catalogue and verifiable procurement trail.")
@@ -28,7 +29,8 @@ app.add_typer(import_app, name="import")
 import_app.command("municipalities")(catalogue_cli.import_municipalities)
 import_app.command("cpv")(procurement_cli.import_cpv_list)
 app.add_typer(catalogue_cli.seed_app, name="seed")
-ledger_cli.register(app)
+app.add_typer(export_app, name="export")
+ledger_cli.register(app, export_app)
 
 OPENAPI_PATH = Path(__file__).resolve().parent.parent / "openapi" / "openapi.json"
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
 
@@ -55,6 +56,29 @@ class Settings(BaseSettings):
     rate_limit_exports: str = Field(
         default="30/minute", description="Extra budget for /v1/exports and /v1/feed."
     )
+
+    # Auditor exports and red flags (procurement/audit); money in CZK excluding VAT.
+    ocds_publisher_name: str = Field(
+        default="smartsteps", description="publisher.name in OCDS packages."
+    )
+    redflag_small_scale_supplies_services: Decimal = Field(
+        default=Decimal("2000000"), gt=0, description="Small-scale limit, supplies/services."
+    )
+    redflag_small_scale_works: Decimal = Field(
+        default=Decimal("6000000"), gt=0, description="Small-scale limit, works."
+    )
+    redflag_split_near_share: Decimal = Field(
+        default=Decimal("0.75"), gt=0, le=1, description="'Just under' the limit: this share+."
+    )
+    redflag_split_window_days: int = Field(default=365, ge=1)
+    redflag_amendment_share_supplies_services: Decimal = Field(default=Decimal("0.10"), gt=0)
+    redflag_amendment_share_works: Decimal = Field(default=Decimal("0.15"), gt=0)
+    redflag_publication_threshold: Decimal = Field(
+        default=Decimal("500000"), ge=0, description="Contracts above this must be published."
+    )
+    redflag_publication_days: int = Field(default=30, ge=1)
+    redflag_objection_days: int = Field(default=15, ge=1)
+    redflag_price_paid_months: int = Field(default=3, ge=1)
 
     @field_validator("ocid_prefix")
     @classmethod

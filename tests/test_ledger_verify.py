@@ -119,3 +119,44 @@ def test_a_saved_checkpoint_inside_a_block_is_checked(tmp_path: Path) -> None:
         lambda: verify_file(path, signer.verifier.text(), saved, jobs=2, block_bytes=4096)
     )
     assert outcome == "ok" or outcome.startswith("entries 0..76:")
+
+
+def test_cli_exports_and_verifies_a_real_database(
+    fresh_database_url: object, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from sqlmodel import Session
+    from typer.testing import CliRunner
+
+    from api.cli import app as cli
+    from api.db import make_engine
+    from api.migrate import upgrade
+    from api.settings import Settings, get_settings
+    from procurement.ledger import service
+    from tests.factories_ledger import append_steps
+
+    url = fresh_database_url()  # type: ignore[operator]
+    upgrade(url)
+    settings = Settings(database_url=url, data_dir=tmp_path)
+    service.configure_from(settings)
+    engine = make_engine(settings)
+    with Session(engine) as session:
+        append_steps(session, FAKE_OCIDS, 4)
+    engine.dispose()
+    monkeypatch.setenv("SMARTSTEPS_DATABASE_URL", url)
+    monkeypatch.setenv("SMARTSTEPS_DATA_DIR", str(tmp_path))
+    get_settings.cache_clear()
+    try:
+        runner = CliRunner()
+        key = runner.invoke(cli, ["ledger", "public-key"])
+        assert key.exit_code == 0, key.output
+        (tmp_path / "key.txt").write_text(key.output)
+        out = tmp_path / "ledger.jsonl"
+        exported = runner.invoke(cli, ["export", "ledger", "-o", str(out)])
+        assert exported.exit_code == 0, exported.output
+        checked = runner.invoke(
+            cli, ["verify", str(out), "--public-key", str(tmp_path / "key.txt"), "--jobs", "2"]
+        )
+        assert checked.exit_code == 0, checked.output
+        assert "OK: 12 entries, 3 procurements, 12 signed checkpoints" in checked.output
+    finally:
+        get_settings.cache_clear()

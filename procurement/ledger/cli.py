@@ -9,7 +9,6 @@ from typing import Annotated
 import typer
 
 ledger_app = typer.Typer(help="The verifiable ledger.")
-export_app = typer.Typer(help="Exports.")
 
 
 def _configure() -> None:
@@ -28,7 +27,6 @@ def public_key() -> None:
     typer.echo(service.signer().verifier.text())
 
 
-@export_app.command("ledger")
 def export_ledger(
     output: Annotated[
         Path | None, typer.Option("--output", "-o", help="File to write (default stdout).")
@@ -111,7 +109,8 @@ def verify(
     )
 
 
-def register(app: typer.Typer) -> None:
+def register(app: typer.Typer, export_app: typer.Typer) -> None:
+    """``ledger public-key``, ``export ledger`` (in the shared export group) and ``verify``."""
     app.add_typer(ledger_app, name="ledger")
-    app.add_typer(export_app, name="export")
+    export_app.command("ledger")(export_ledger)
     app.command("verify")(verify)

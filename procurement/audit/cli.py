@@ -1,0 +1,181 @@
+"""``smartsteps export procurements|steps|ocds``: the bulk exports, from the database
+directly, with a progress bar on standard error."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Iterator
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated, Any, BinaryIO
+
+import typer
+from sqlmodel import Session
+
+from api.settings import get_settings
+from procurement.audit import service
+from procurement.audit.schemas import ExportFilters
+
+export_app = typer.Typer(help="Bulk exports (JSON Lines, CSV, OCDS) to a file or stdout.")
+
+OutputOpt = Annotated[
+    Path | None, typer.Option("--output", "-o", help="Write here instead of stdout.")
+]
+BuyerOpt = Annotated[str | None, typer.Option(help="Buyer municipality code (6 digits).")]
+ProcedureOpt = Annotated[str | None, typer.Option(help="Procedure id, e.g. open.")]
+StatusOpt = Annotated[str | None, typer.Option(help="Status, e.g. contracted.")]
+FromOpt = Annotated[
+    datetime | None, typer.Option("--from", formats=["%Y-%m-%d"], help="From this day.")
+]
+ToOpt = Annotated[
+    datetime | None, typer.Option("--to", formats=["%Y-%m-%d"], help="Up to this day.")
+]
+FormatOpt = Annotated[str, typer.Option("--format", help="jsonl, csv or ocds.")]
+DelimiterOpt = Annotated[str, typer.Option(help="CSV delimiter: comma or semicolon.")]
+BomOpt = Annotated[bool, typer.Option(help="CSV: start with a UTF-8 BOM (Excel).")]
+BaseUrlOpt = Annotated[
+    str, typer.Option(help="Public base URL of the service (for OCDS package URIs).")
+]
+
+
+def _filters(
+    buyer: str | None,
+    procedure: str | None,
+    status: str | None,
+    date_from: datetime | None,
+    date_to: datetime | None,
+) -> ExportFilters:
+    if buyer is not None and not (len(buyer) == 6 and buyer.isdigit()):
+        raise typer.BadParameter("a municipality code has 6 digits", param_hint="--buyer")
+    return ExportFilters(
+        buyer,
+        procedure,
+        status,
+        date_from.date() if date_from else None,
+        date_to.date() if date_to else None,
+    )
+
+
+def _check(fmt: str, delimiter: str) -> None:
+    if fmt not in ("jsonl", "csv", "ocds"):
+        raise typer.BadParameter("jsonl, csv or ocds", param_hint="--format")
+    if delimiter not in ("comma", "semicolon"):
+        raise typer.BadParameter("comma or semicolon", param_hint="--delimiter")
+
+
+def _write(chunks: Iterator[Any], total: int, output: Path | None, label: str) -> int:
+    """Write the chunks; the bar counts lines (one per row) and goes to stderr."""
+    written = 0
+    target: BinaryIO = output.open("wb") if output else sys.stdout.buffer
+    try:
+        with typer.progressbar(length=max(total, 1), label=label, file=sys.stderr) as bar:
+            for chunk in chunks:
+                data = chunk.encode("utf-8") if isinstance(chunk, str) else chunk
+                target.write(data)
+                rows = data.count(b"\n")
+                written += rows
+                bar.update(min(rows, max(total - bar.pos, 0)))
+    finally:
+        if output:
+            target.close()
+        else:
+            target.flush()
+    return written
+
+
+def _run(
+    make: Callable[[Session], Iterator[Any]],
+    count: Callable[[Session], int],
+    output: Path | None,
+    label: str,
+) -> None:
+    from api.db import make_engine
+
+    engine = make_engine(get_settings())
+    with Session(engine) as session:
+        total = count(session)
+        _write(make(session), total, output, label)
+    typer.echo(f"{label}: {total} exported", err=True)
+
+
+@export_app.command("procurements")
+def export_procurements(
+    format: FormatOpt = "jsonl",
+    buyer: BuyerOpt = None,
+    procedure: ProcedureOpt = None,
+    status: StatusOpt = None,
+    date_from: FromOpt = None,
+    date_to: ToOpt = None,
+    delimiter: DelimiterOpt = "comma",
+    bom: BomOpt = False,
+    base_url: BaseUrlOpt = "http://127.0.0.1:8000",
+    output: OutputOpt = None,
+) -> None:
+    """Procurements (created between --from and --to) as JSON Lines, CSV or OCDS records."""
+    _check(format, delimiter)
+    filters = _filters(buyer, procedure, status, date_from, date_to)
+    publisher = get_settings().ocds_publisher_name
+
+    def make(session: Session) -> Iterator[Any]:
+        if format == "csv":
+            return service.stream_procurements_csv(session, filters, delimiter=delimiter, bom=bom)
+        if format == "ocds":
+            return service.stream_procurements_ocds(
+                session, filters, base_url=base_url, publisher=publisher
+            )
+        return service.stream_procurements_jsonl(session, filters)
+
+    _run(make, lambda s: service.count_procurements(s, filters), output, "procurements")
+
+
+@export_app.command("steps")
+def export_steps(
+    format: FormatOpt = "jsonl",
+    buyer: BuyerOpt = None,
+    procedure: ProcedureOpt = None,
+    status: StatusOpt = None,
+    date_from: FromOpt = None,
+    date_to: ToOpt = None,
+    delimiter: DelimiterOpt = "comma",
+    bom: BomOpt = False,
+    base_url: BaseUrlOpt = "http://127.0.0.1:8000",
+    output: OutputOpt = None,
+) -> None:
+    """Steps (occurred between --from and --to) in leaf order as JSON Lines, CSV or OCDS."""
+    _check(format, delimiter)
+    filters = _filters(buyer, procedure, status, date_from, date_to)
+    publisher = get_settings().ocds_publisher_name
+
+    def make(session: Session) -> Iterator[Any]:
+        if format == "csv":
+            return service.stream_steps_csv(session, filters, delimiter=delimiter, bom=bom)
+        if format == "ocds":
+            return service.stream_steps_ocds(
+                session, filters, base_url=base_url, publisher=publisher
+            )
+        return service.stream_steps_jsonl(session, filters)
+
+    _run(make, lambda s: service.count_steps(s, filters), output, "steps")
+
+
+@export_app.command("ocds")
+def export_ocds(
+    buyer: BuyerOpt = None,
+    procedure: ProcedureOpt = None,
+    status: StatusOpt = None,
+    date_from: FromOpt = None,
+    date_to: ToOpt = None,
+    base_url: BaseUrlOpt = "http://127.0.0.1:8000",
+    output: OutputOpt = None,
+) -> None:
+    """An OCDS 1.1 record package (one record with its compiled release per procurement)."""
+    filters = _filters(buyer, procedure, status, date_from, date_to)
+    publisher = get_settings().ocds_publisher_name
+    _run(
+        lambda s: service.stream_procurements_ocds(
+            s, filters, base_url=base_url, publisher=publisher
+        ),
+        lambda s: service.count_procurements(s, filters),
+        output,
+        "records",
+    )

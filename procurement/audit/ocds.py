@@ -1,0 +1,839 @@
+"""OCDS 1.1 mapping: a procurement and its ledger entries -> release and record packages.
+
+Pure functions over plain data (the procurement header and the entry documents of the
+contract in ``procurement.ledger``); no database, no HTTP.
+
+* Release 0 (``<ocid>-0``, tag ``planning``) describes the procurement as it was opened
+  (buyer, title, subject, estimated value, CPV codes), so a procurement with no steps still
+  has a valid release package. Then one release per step, ``<ocid>-<seq>``, dated with the
+  step's ``recorded_at`` (when it entered the public log); dates inside the release are the
+  step's ``occurred_at`` or its typed data.
+* A release depends only on its step and the steps before it, never on later steps, so a
+  mirror that reads the feed can build the same releases incrementally.
+* Every amount is excluding VAT (the project records ``*_excl_vat``); OCDS 1.1 ``Value`` has
+  no VAT flag, so the packages say so in ``publicationPolicy``-style README text.
+* Bid prices use the OCDS bid extension (``bids.details``), declared in ``extensions``.
+* Identifiers: suppliers ``CZ-ICO`` (IČO, Czech company register id, org-id.guide scheme);
+  the buyer is a municipality known here by its 6-digit municipality code (kód obce, the
+  ČSÚ/RÚIAN code), for which org-id.guide lists no scheme, so the scheme is the project's
+  own ``CZ-KOD-OBCE`` (documented in the README).
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import Any
+
+from ocdsmerge import Merger
+
+OCDS_VERSION = "1.1"
+BUYER_SCHEME = "CZ-KOD-OBCE"
+SUPPLIER_SCHEME = "CZ-ICO"
+BID_EXTENSION = (
+    "https://raw.githubusercontent.com/open-contracting-extensions/ocds_bid_extension/"
+    "v1.1.5/extension.json"
+)
+
+# The one place that maps step types to OCDS release tags (releaseTag codelist).
+STEP_TAGS: dict[str, str] = {
+    "procurement_approved": "planning",
+    "notice_published": "tender",
+    "invitation_sent": "tender",
+    "tender_documents_published": "tender",
+    "clarification_published": "tenderUpdate",
+    "bid_deadline_extended": "tenderAmendment",
+    "bids_opened": "tenderUpdate",
+    "evaluation_completed": "tenderUpdate",
+    "objection_filed": "tenderUpdate",
+    "objection_decided": "tenderUpdate",
+    "report_published": "tenderUpdate",
+    "selection_decided": "award",
+    "result_notice_published": "awardUpdate",
+    "contract_signed": "contract",
+    "contract_published": "contract",
+    "contract_amended": "contractAmendment",
+    "payment_made": "implementation",
+    "price_paid_published": "implementation",
+    "completed": "contractTermination",
+    "cancelled": "tenderCancellation",
+}
+# A ``correction`` step re-states the corrected step under the "update" variant of its tag.
+CORRECTION_TAGS: dict[str, str] = {
+    "planning": "planningUpdate",
+    "tender": "tenderUpdate",
+    "tenderUpdate": "tenderUpdate",
+    "tenderAmendment": "tenderAmendment",
+    "tenderCancellation": "tenderCancellation",
+    "award": "awardUpdate",
+    "awardUpdate": "awardUpdate",
+    "contract": "contractUpdate",
+    "contractAmendment": "contractAmendment",
+    "implementation": "implementationUpdate",
+    "contractTermination": "contractTermination",
+}
+
+# procurementMethod (closed method codelist) per procedure id, with the Czech name.
+# ZZVZ = zákon č. 134/2016 Sb., o zadávání veřejných zakázek.
+PROCEDURES: dict[str, tuple[str, str]] = {
+    "open": ("open", "otevřené řízení"),
+    "restricted": ("selective", "užší řízení"),
+    "negotiated_with_publication": ("selective", "jednací řízení s uveřejněním"),
+    "negotiated_without_publication": ("limited", "jednací řízení bez uveřejnění"),
+    "competitive_dialogue": ("selective", "řízení se soutěžním dialogem"),
+    "innovation_partnership": ("selective", "řízení o inovačním partnerství"),
+    # Zjednodušené podlimitní řízení (ZZVZ § 53): the call is published on the buyer
+    # profile and any supplier may bid, so it is "open" in OCDS terms.
+    "simplified_below_threshold": ("open", "zjednodušené podlimitní řízení"),
+    # Koncesní řízení (ZZVZ § 174 ff.): the buyer publishes and negotiates with the
+    # suppliers it admits, which OCDS calls "selective".
+    "concession": ("selective", "koncesní řízení"),
+    "design_contest": ("selective", "soutěž o návrh"),
+    # Veřejná zakázka malého rozsahu (ZZVZ § 27, § 31): outside the statutory procedures;
+    # usually the buyer invites suppliers it chooses ("limited"); when it publishes a call
+    # anyone may answer, that call makes it "open" (see ``_method``).
+    "small_scale": ("limited", "veřejná zakázka malého rozsahu"),
+}
+
+SUBJECT_CATEGORY: dict[str, str] = {"supplies": "goods", "services": "services", "works": "works"}
+
+# documentType codelist per step type (the step's attached documents and URLs).
+DOCUMENT_TYPES: dict[str, str] = {
+    "procurement_approved": "procurementPlan",
+    "notice_published": "tenderNotice",
+    "invitation_sent": "tenderNotice",
+    "tender_documents_published": "biddingDocuments",
+    "clarification_published": "clarifications",
+    "bid_deadline_extended": "tenderNotice",
+    "bids_opened": "bidders",
+    "evaluation_completed": "evaluationReports",
+    "objection_filed": "complaints",
+    "objection_decided": "complaints",
+    "report_published": "evaluationReports",
+    "selection_decided": "awardNotice",
+    "result_notice_published": "awardNotice",
+    "contract_signed": "contractSigned",
+    "contract_published": "contractSigned",
+    "contract_amended": "contractAnnexe",
+    "payment_made": "financialProgressReport",
+    "price_paid_published": "financialProgressReport",
+    "completed": "completionCertificate",
+    "cancelled": "cancellationDetails",
+}
+
+# Merge rules of the OCDS 1.1.5 release schema (what ``ocdsmerge.get_merge_rules`` derives
+# from it; a test checks they agree), kept here so merging never loads a schema at run time.
+MERGE_RULES: dict[tuple[str, ...], str] = {
+    ("id",): "omitWhenMerged",
+    ("date",): "omitWhenMerged",
+    ("tag",): "omitWhenMerged",
+    **dict.fromkeys(
+        (
+            ("parties", "additionalIdentifiers"),
+            ("parties", "roles"),
+            ("buyer", "additionalIdentifiers"),
+            ("tender", "procuringEntity", "additionalIdentifiers"),
+            ("tender", "items", "additionalClassifications"),
+            ("tender", "additionalProcurementCategories"),
+            ("tender", "submissionMethod"),
+            ("tender", "tenderers", "additionalIdentifiers"),
+            ("tender", "amendments", "changes"),
+            ("tender", "amendment", "changes"),
+            ("awards", "suppliers", "additionalIdentifiers"),
+            ("awards", "items", "additionalClassifications"),
+            ("awards", "amendments", "changes"),
+            ("awards", "amendment", "changes"),
+            ("contracts", "items", "additionalClassifications"),
+            ("contracts", "implementation", "transactions", "payer", "additionalIdentifiers"),
+            ("contracts", "implementation", "transactions", "payee", "additionalIdentifiers"),
+            ("contracts", "relatedProcesses", "relationship"),
+            ("contracts", "amendments", "changes"),
+            ("contracts", "amendment", "changes"),
+            ("relatedProcesses", "relationship"),
+        ),
+        "wholeListMerge",
+    ),
+}
+_MERGER = Merger(merge_rules=MERGE_RULES)
+
+_ROLE_ORDER = ("buyer", "procuringEntity", "tenderer", "supplier", "payer", "payee")
+
+
+@dataclass(frozen=True)
+class ProcurementHeader:
+    """The columns of ``procurements`` that the mapping reads."""
+
+    ocid: str
+    buyer_code: str
+    title: str
+    subject: str
+    procedure: str
+    created_at: str
+    description: str | None = None
+    regime: str | None = None
+    estimated_value_excl_vat: str | None = None
+    currency: str = "CZK"
+    cpv_codes: tuple[str, ...] = ()
+    buyer_name: str | None = None
+
+    @classmethod
+    def of(cls, source: Any) -> ProcurementHeader:
+        """From a mapping or from any object with the column attributes (a table row)."""
+
+        def get(name: str, default: Any = None) -> Any:
+            if isinstance(source, Mapping):
+                return source.get(name, default)
+            return getattr(source, name, default)
+
+        value = get("estimated_value_excl_vat")
+        return cls(
+            ocid=str(get("ocid")),
+            buyer_code=str(get("buyer_code")),
+            title=str(get("title") or ""),
+            subject=str(get("subject") or ""),
+            procedure=str(get("procedure") or ""),
+            created_at=rfc3339(get("created_at")),
+            description=get("description"),
+            regime=get("regime"),
+            estimated_value_excl_vat=None if value is None else money(value),
+            currency=str(get("currency") or "CZK"),
+            cpv_codes=tuple(get("cpv_codes") or ()),
+            buyer_name=get("buyer_name"),
+        )
+
+
+def money(value: Any) -> str:
+    return f"{Decimal(str(value)):.2f}"
+
+
+def amount(value: Any) -> int | float:
+    """A money string as a JSON number (OCDS ``Value.amount`` is a number)."""
+    number = Decimal(str(value))
+    return int(number) if number == number.to_integral_value() else float(number)
+
+
+def rfc3339(value: Any) -> str:
+    """RFC 3339 UTC with "Z" from a datetime, a date (midnight UTC) or such a string."""
+    if value is None:
+        return "1970-01-01T00:00:00Z"
+    if isinstance(value, datetime):
+        if value.tzinfo is not None:
+            value = value.astimezone(UTC).replace(tzinfo=None)
+        return str(value.replace(microsecond=0).isoformat()) + "Z"
+    if isinstance(value, date):
+        return f"{value.isoformat()}T00:00:00Z"
+    text = str(value)
+    if len(text) == 10:
+        return f"{text}T00:00:00Z"
+    if text.endswith("+00:00"):
+        return text[:-6] + "Z"
+    return text
+
+
+def buyer_party_id(buyer_code: str) -> str:
+    return f"{BUYER_SCHEME}-{buyer_code}"
+
+
+def supplier_party_id(ico: str) -> str:
+    return f"{SUPPLIER_SCHEME}-{ico}"
+
+
+@dataclass
+class _State:
+    """What a release needs to know about the steps before it."""
+
+    header: ProcurementHeader
+    roles: dict[str, set[str]] = field(default_factory=dict)
+    names: dict[str, str] = field(default_factory=dict)
+    public_call: bool = False
+    tender_status: str = "planning"
+    award_id: str | None = None
+    contract_id: str | None = None
+    contract_value: Decimal = Decimal(0)
+    supplier: dict[str, str] | None = None
+    bids: dict[str, str] = field(default_factory=dict)
+    contracts: dict[str, str] = field(default_factory=dict)  # contract id -> award id
+    entries_by_seq: dict[int, Mapping[str, Any]] = field(default_factory=dict)
+
+    def party(self, party_id: str, name: str | None, role: str | None) -> None:
+        self.roles.setdefault(party_id, set())
+        if role:
+            self.roles[party_id].add(role)
+        if name:
+            self.names[party_id] = name
+
+
+def _buyer_ref(header: ProcurementHeader) -> dict[str, Any]:
+    return {"id": buyer_party_id(header.buyer_code), "name": _buyer_name(header)}
+
+
+def _buyer_name(header: ProcurementHeader) -> str:
+    return header.buyer_name or f"Obec {header.buyer_code}"
+
+
+def _party_object(state: _State, party_id: str) -> dict[str, Any]:
+    scheme, _, ident = party_id.rpartition("-")
+    party: dict[str, Any] = {
+        "id": party_id,
+        "name": state.names.get(party_id, ident),
+        "identifier": {"scheme": scheme, "id": ident, "legalName": state.names.get(party_id)},
+        "roles": sorted(state.roles[party_id], key=_ROLE_ORDER.index),
+    }
+    if party["identifier"]["legalName"] is None:
+        del party["identifier"]["legalName"]
+    return party
+
+
+def _method(state: _State) -> tuple[str, str]:
+    method, details = PROCEDURES.get(state.header.procedure, ("open", state.header.procedure))
+    if state.header.procedure == "small_scale" and state.public_call:
+        method = "open"
+    return method, details
+
+
+def _documents(entry: Mapping[str, Any], step_type: str, seq: int) -> list[dict[str, Any]]:
+    out = []
+    for index, doc in enumerate(entry.get("documents") or [], start=1):
+        item: dict[str, Any] = {
+            "id": f"{seq}.{index}",
+            "documentType": DOCUMENT_TYPES.get(step_type, "bidders"),
+            "title": doc.get("title"),
+            "url": doc.get("url"),
+            "datePublished": rfc3339(entry.get("occurred_at")),
+            "format": doc.get("media_type"),
+            "language": "cs",
+        }
+        if doc.get("sha256"):
+            item["description"] = f"SHA-256 {doc['sha256']}, {doc.get('size', '?')} bytes"
+        out.append({k: v for k, v in item.items() if v is not None})
+    return out
+
+
+def _link_document(
+    seq: int, step_type: str, url: str | None, occurred_at: str, title: str
+) -> list[dict[str, Any]]:
+    if not url:
+        return []
+    return [
+        {
+            "id": f"{seq}.0",
+            "documentType": DOCUMENT_TYPES.get(step_type, "bidders"),
+            "title": title,
+            "url": url,
+            "datePublished": occurred_at,
+            "language": "cs",
+        }
+    ]
+
+
+def _tender_base(state: _State) -> dict[str, Any]:
+    header = state.header
+    method, details = _method(state)
+    tender: dict[str, Any] = {
+        "id": header.ocid,
+        "title": header.title,
+        "status": state.tender_status,
+        "procuringEntity": _buyer_ref(header),
+        "procurementMethod": method,
+        "procurementMethodDetails": details,
+    }
+    if header.description:
+        tender["description"] = header.description
+    if header.subject in SUBJECT_CATEGORY:
+        tender["mainProcurementCategory"] = SUBJECT_CATEGORY[header.subject]
+    if header.estimated_value_excl_vat is not None:
+        tender["value"] = {
+            "amount": amount(header.estimated_value_excl_vat),
+            "currency": header.currency,
+        }
+    if header.cpv_codes:
+        first, *rest = header.cpv_codes
+        item: dict[str, Any] = {
+            "id": "1",
+            "description": header.title,
+            "classification": {"scheme": "CPV", "id": first.split("-")[0]},
+        }
+        if rest:
+            item["additionalClassifications"] = [
+                {"scheme": "CPV", "id": code.split("-")[0]} for code in rest
+            ]
+        tender["items"] = [item]
+    return tender
+
+
+def _value(money_value: Any, currency: str) -> dict[str, Any]:
+    return {"amount": amount(money_value), "currency": currency}
+
+
+def _apply(
+    state: _State,
+    release: dict[str, Any],
+    step_type: str,
+    data: Mapping[str, Any],
+    entry: Mapping[str, Any],
+    seq: int,
+) -> None:
+    """Fill ``release`` with what step ``seq`` of ``step_type`` says, and advance the state."""
+    header = state.header
+    occurred = rfc3339(entry.get("occurred_at"))
+    docs = _documents(entry, step_type, seq)
+    tender = release.setdefault("tender", {})
+
+    if step_type == "procurement_approved":
+        planning: dict[str, Any] = {
+            "rationale": f"Approved by the {data.get('body', 'council')}, "
+            f"resolution {data.get('resolution_id', '-')}",
+        }
+        if header.estimated_value_excl_vat is not None:
+            planning["budget"] = {
+                "description": "Estimated value excluding VAT",
+                "amount": _value(header.estimated_value_excl_vat, header.currency),
+            }
+        if docs:
+            planning["documents"] = docs
+        release["planning"] = planning
+        state.tender_status = "planned"
+    elif step_type in ("notice_published", "invitation_sent"):
+        if step_type == "notice_published":
+            state.public_call = True
+        state.tender_status = "active"
+        deadline = data.get("bid_deadline")
+        period: dict[str, Any] = {"startDate": occurred}
+        if deadline:
+            period["endDate"] = rfc3339(deadline)
+        tender["tenderPeriod"] = period
+        docs += _link_document(
+            seq, step_type, data.get("url"), occurred, f"Notice {data.get('notice_id', '')}".strip()
+        )
+        for supplier in data.get("suppliers") or []:
+            state.party(supplier_party_id(supplier["ico"]), supplier.get("name"), None)
+    elif step_type == "tender_documents_published":
+        docs += _link_document(seq, step_type, data.get("url"), occurred, "Tender documents")
+    elif step_type == "clarification_published":
+        docs += [
+            {
+                "id": f"{seq}.0",
+                "documentType": "clarifications",
+                "description": str(data.get("summary", "")),
+                "datePublished": occurred,
+            }
+        ]
+    elif step_type == "bid_deadline_extended":
+        new_deadline = rfc3339(data.get("new_bid_deadline"))
+        tender["tenderPeriod"] = {"endDate": new_deadline}
+        tender["amendments"] = [
+            {
+                "id": str(seq),
+                "date": occurred,
+                "rationale": str(data.get("reason", "")),
+                "description": f"Bid deadline extended to {new_deadline}",
+            }
+        ]
+    elif step_type == "bids_opened":
+        bids = data.get("bids") or []
+        details = []
+        tenderers = []
+        for bid in bids:
+            party_id = supplier_party_id(bid["ico"])
+            state.party(party_id, bid.get("name"), "tenderer")
+            ref = {"id": party_id, "name": bid.get("name") or bid["ico"]}
+            tenderers.append(ref)
+            state.bids[bid["ico"]] = f"bid-{bid['ico']}"
+            detail: dict[str, Any] = {
+                "id": f"bid-{bid['ico']}",
+                "date": occurred,
+                "status": "valid",
+                "tenderers": [ref],
+            }
+            if bid.get("price_excl_vat") is not None:
+                detail["value"] = _value(bid["price_excl_vat"], header.currency)
+            details.append(detail)
+        tender["numberOfTenderers"] = len(bids)
+        tender["tenderers"] = tenderers
+        release["bids"] = {"details": details}
+    elif step_type == "evaluation_completed":
+        excluded = data.get("excluded") or []
+        if excluded:
+            release["bids"] = {
+                "details": [
+                    {"id": f"bid-{item['ico']}", "status": "disqualified"}
+                    for item in excluded
+                    if item.get("ico")
+                ]
+            }
+    elif step_type in ("objection_filed", "objection_decided"):
+        summary = str(data.get("summary", ""))
+        if step_type == "objection_decided":
+            summary = f"{data.get('outcome', '')}: {summary}"
+        docs += [
+            {
+                "id": f"{seq}.0",
+                "documentType": "complaints",
+                "title": "Objection" if step_type == "objection_filed" else "Objection decision",
+                "description": summary,
+                "datePublished": occurred,
+            }
+        ]
+    elif step_type == "report_published":
+        docs += _link_document(seq, step_type, data.get("url"), occurred, "Written report")
+    elif step_type == "selection_decided":
+        awards = []
+        if state.award_id is not None and state.award_id != f"award-{seq}":
+            awards.append({"id": state.award_id, "status": "cancelled"})
+        state.award_id = f"award-{seq}"
+        party_id = supplier_party_id(str(data.get("winner_ico")))
+        state.party(party_id, data.get("winner_name"), "supplier")
+        state.supplier = {"id": party_id, "name": data.get("winner_name") or party_id}
+        award: dict[str, Any] = {
+            "id": state.award_id,
+            "status": "pending",
+            "date": occurred,
+            "suppliers": [state.supplier],
+        }
+        if data.get("price_excl_vat") is not None:
+            award["value"] = _value(data["price_excl_vat"], header.currency)
+        if docs:
+            award["documents"] = docs
+            docs = []
+        awards.append(award)
+        release["awards"] = awards
+        state.tender_status = "complete"
+    elif step_type == "result_notice_published":
+        if state.award_id is not None:
+            link = _link_document(seq, step_type, data.get("url"), occurred, "Result notice")
+            release["awards"] = [{"id": state.award_id, "documents": docs + link}]
+            docs = []
+        else:
+            docs += _link_document(seq, step_type, data.get("url"), occurred, "Result notice")
+    elif step_type == "contract_signed":
+        party_id = supplier_party_id(str(data.get("supplier_ico")))
+        state.party(party_id, data.get("supplier_name"), "supplier")
+        state.supplier = {"id": party_id, "name": data.get("supplier_name") or party_id}
+        state.contract_id = f"contract-{seq}"
+        state.contract_value = Decimal(str(data.get("value_excl_vat", "0")))
+        if state.award_id is None:
+            # A contract without a recorded selection (direct award): give it an award.
+            state.award_id = f"award-{seq}"
+            release["awards"] = [
+                {
+                    "id": state.award_id,
+                    "status": "active",
+                    "date": occurred,
+                    "suppliers": [state.supplier],
+                    "value": _value(state.contract_value, header.currency),
+                }
+            ]
+        else:
+            release["awards"] = [{"id": state.award_id, "status": "active"}]
+        state.contracts[state.contract_id] = state.award_id
+        contract: dict[str, Any] = {
+            "id": state.contract_id,
+            "awardID": state.award_id,
+            "title": header.title,
+            "status": "active",
+            "value": _value(state.contract_value, header.currency),
+        }
+        if data.get("signed_on"):
+            contract["dateSigned"] = rfc3339(data["signed_on"])
+        if docs:
+            contract["documents"] = docs
+            docs = []
+        release["contracts"] = [contract]
+        state.tender_status = "complete"
+    elif step_type in ("contract_published", "contract_amended", "payment_made") or (
+        step_type == "price_paid_published"
+    ):
+        contract_part = _contract_step(state, step_type, data, occurred, seq, docs)
+        docs = []
+        if contract_part is not None:
+            release["contracts"] = [contract_part]
+    elif step_type == "completed":
+        state.tender_status = "complete"
+        if state.contracts:
+            release["contracts"] = [
+                {"id": cid, "awardID": award_id, "status": "terminated"}
+                for cid, award_id in state.contracts.items()
+            ]
+    elif step_type == "cancelled":
+        state.tender_status = "cancelled"
+        docs += [
+            {
+                "id": f"{seq}.0",
+                "documentType": "cancellationDetails",
+                "description": f"{data.get('reason', '')} ({data.get('legal_basis', '')})",
+                "datePublished": occurred,
+            }
+        ]
+        if state.award_id is not None and not state.contracts:
+            release["awards"] = [{"id": state.award_id, "status": "cancelled"}]
+    if docs:
+        tender["documents"] = docs
+
+
+def _contract_step(
+    state: _State,
+    step_type: str,
+    data: Mapping[str, Any],
+    occurred: str,
+    seq: int,
+    docs: list[dict[str, Any]],
+) -> dict[str, Any] | None:
+    if state.contract_id is None:
+        return None
+    currency = state.header.currency
+    part: dict[str, Any] = {"id": state.contract_id, "awardID": state.contracts[state.contract_id]}
+    if step_type == "contract_published":
+        register = data.get("register", "profile")
+        title = "Contract register" if register == "contract_register" else "Buyer profile"
+        part["documents"] = docs + _link_document(
+            seq, step_type, data.get("url"), occurred, f"{title}: {data.get('id', '')}".strip()
+        )
+    elif step_type == "contract_amended":
+        change = Decimal(str(data.get("value_change_excl_vat", "0")))
+        state.contract_value += change
+        part["value"] = _value(state.contract_value, currency)
+        part["amendments"] = [
+            {
+                "id": str(seq),
+                "date": occurred,
+                "rationale": str(data.get("reason", "")),
+                "description": f"Value change {money(change)} {currency} excluding VAT",
+            }
+        ]
+        if docs:
+            part["documents"] = docs
+    elif step_type == "payment_made":
+        payer = _buyer_ref(state.header)
+        transaction: dict[str, Any] = {
+            "id": str(seq),
+            "date": rfc3339(data.get("paid_on") or occurred),
+            "value": _value(data.get("amount_excl_vat", "0"), currency),
+            "payer": payer,
+        }
+        state.party(payer["id"], None, "payer")
+        if state.supplier is not None:
+            transaction["payee"] = state.supplier
+            state.party(state.supplier["id"], None, "payee")
+        part["implementation"] = {"transactions": [transaction]}
+        if docs:
+            part["implementation"]["documents"] = docs
+    else:  # price_paid_published
+        documents = docs + _link_document(seq, step_type, data.get("url"), occurred, "Price paid")
+        if data.get("amount_excl_vat") is not None:
+            for document in documents:
+                document.setdefault(
+                    "description",
+                    f"Price actually paid {money(data['amount_excl_vat'])} {currency} "
+                    "excluding VAT",
+                )
+        part["implementation"] = {"documents": documents}
+    return part
+
+
+def _release_shell(state: _State, release_id: str, date_: str, tag: str) -> dict[str, Any]:
+    header = state.header
+    return {
+        "ocid": header.ocid,
+        "id": release_id,
+        "date": date_,
+        "tag": [tag],
+        "initiationType": "tender",
+        "language": "cs",
+        "buyer": _buyer_ref(header),
+    }
+
+
+def _finish(
+    state: _State, release: dict[str, Any], before: dict[str, tuple[set[str], str]]
+) -> None:
+    tender = release.setdefault("tender", {})
+    base = _tender_base(state)
+    for key, value in base.items():
+        tender.setdefault(key, value)
+    # Parties whose roles or names changed with this step (roles merge as a whole list).
+    changed = [
+        pid
+        for pid in state.roles
+        if before.get(pid) != (set(state.roles[pid]), state.names.get(pid, ""))
+    ]
+    if changed:
+        release["parties"] = [_party_object(state, pid) for pid in changed]
+
+
+def _snapshot(state: _State) -> dict[str, tuple[set[str], str]]:
+    return {pid: (set(roles), state.names.get(pid, "")) for pid, roles in state.roles.items()}
+
+
+def build_releases(
+    header_source: Any, entries: Iterable[Mapping[str, Any]]
+) -> list[dict[str, Any]]:
+    """Release 0 (the procurement as opened) and one release per entry, in ``seq`` order."""
+    header = (
+        header_source
+        if isinstance(header_source, ProcurementHeader)
+        else ProcurementHeader.of(header_source)
+    )
+    state = _State(header=header)
+    state.party(buyer_party_id(header.buyer_code), _buyer_name(header), "buyer")
+    state.party(buyer_party_id(header.buyer_code), None, "procuringEntity")
+    opening = _release_shell(state, f"{header.ocid}-0", header.created_at, "planning")
+    if header.estimated_value_excl_vat is not None:
+        opening["planning"] = {
+            "budget": {
+                "description": "Estimated value excluding VAT",
+                "amount": _value(header.estimated_value_excl_vat, header.currency),
+            }
+        }
+    _finish(state, opening, {})
+    releases = [opening]
+    last_date = header.created_at
+    for entry in sorted(entries, key=lambda e: int(e["seq"])):
+        seq = int(entry["seq"])
+        step_type = str(entry["type"])
+        data: dict[str, Any] = dict(entry.get("data") or {})
+        state.entries_by_seq[seq] = entry
+        # Releases are sorted by date when merged: never let one go back in time.
+        release_date = max(rfc3339(entry.get("recorded_at") or entry.get("occurred_at")), last_date)
+        last_date = release_date
+        before = _snapshot(state)
+        if step_type == "correction":
+            release, state = _correction(state, entry, data, seq, release_date)
+        else:
+            tag = STEP_TAGS.get(step_type, "tenderUpdate")
+            release = _release_shell(state, f"{header.ocid}-{seq}", release_date, tag)
+            _apply(state, release, step_type, data, entry, seq)
+        _finish(state, release, before)
+        releases.append(release)
+    return releases
+
+
+def _correction(
+    state: _State, entry: Mapping[str, Any], data: Mapping[str, Any], seq: int, date_: str
+) -> tuple[dict[str, Any], _State]:
+    """A correction re-states only what it changes in the step it corrects.
+
+    The corrected step is mapped twice from the current state, with its original data and
+    with the corrected data; the release carries the difference (so a correction of a
+    notice's id does not undo a later deadline extension).
+    """
+    header = state.header
+    target_seq = int(data.get("corrects_seq") or 0)
+    target = state.entries_by_seq.get(target_seq)
+    note = {
+        "id": f"{seq}.0",
+        "documentType": "clarifications",
+        "title": f"Correction of step {target_seq}",
+        "description": str(data.get("reason", "")),
+        "datePublished": rfc3339(entry.get("occurred_at")),
+    }
+    if target is None or target.get("type") == "correction":
+        release = _release_shell(state, f"{header.ocid}-{seq}", date_, "tenderUpdate")
+        release["tender"] = {"documents": [note]}
+        return release, state
+    original_type = str(target["type"])
+    original_data = dict(target.get("data") or {})
+    corrected = {**original_data, **dict(data.get("corrected") or {})}
+    tag = CORRECTION_TAGS.get(STEP_TAGS.get(original_type, ""), "tenderUpdate")
+    as_was, as_is = copy.deepcopy(state), copy.deepcopy(state)
+    before: dict[str, Any] = {}
+    after: dict[str, Any] = {}
+    _apply(as_was, before, original_type, original_data, target, target_seq)
+    _apply(as_is, after, original_type, corrected, target, target_seq)
+    as_is.contract_value = state.contract_value + (as_is.contract_value - as_was.contract_value)
+    as_is.entries_by_seq = state.entries_by_seq
+    release = _release_shell(state, f"{header.ocid}-{seq}", date_, tag)
+    release.update(_difference(before, after))
+    release.setdefault("tender", {}).setdefault("documents", []).append(note)
+    return release, as_is
+
+
+def _difference(old: Any, new: Any) -> Any:
+    """What ``new`` sets differently from ``old`` (objects in arrays matched by ``id``)."""
+    if isinstance(old, dict) and isinstance(new, dict):
+        out = {}
+        for key, value in new.items():
+            if key not in old:
+                out[key] = value
+            elif old[key] != value:
+                out[key] = _difference(old[key], value)
+        return out
+    if (
+        isinstance(old, list)
+        and isinstance(new, list)
+        and all(isinstance(item, dict) and "id" in item for item in old + new)
+    ):
+        previous = {item["id"]: item for item in old}
+        changed = []
+        for item in new:
+            if item["id"] not in previous:
+                changed.append(item)
+            elif previous[item["id"]] != item:
+                changed.append({"id": item["id"], **_difference(previous[item["id"]], item)})
+        return changed
+    return new
+
+
+def uses_bid_extension(releases: Sequence[Mapping[str, Any]]) -> bool:
+    return any("bids" in release for release in releases)
+
+
+def _package_meta(uri: str, published: str, publisher: str, extensions: bool) -> dict[str, Any]:
+    meta: dict[str, Any] = {
+        "uri": uri,
+        "version": OCDS_VERSION,
+        "publishedDate": published,
+        "publisher": {"name": publisher},
+    }
+    if extensions:
+        meta["extensions"] = [BID_EXTENSION]
+    return meta
+
+
+def release_package(
+    releases: list[dict[str, Any]], *, uri: str, publisher: str = "smartsteps"
+) -> dict[str, Any]:
+    """A release package of one procurement's releases (at least release 0)."""
+    published = max(release["date"] for release in releases)
+    package = _package_meta(uri, published, publisher, uses_bid_extension(releases))
+    package["releases"] = releases
+    return package
+
+
+def compile_record(
+    releases: list[dict[str, Any]], *, releases_uri: str, versioned: bool = True
+) -> dict[str, Any]:
+    """The record of one procurement: linked releases, compiled (and versioned) release."""
+    record: dict[str, Any] = {
+        "ocid": releases[0]["ocid"],
+        "releases": [
+            {
+                "url": f"{releases_uri}#{release['id']}",
+                "date": release["date"],
+                "tag": release["tag"],
+            }
+            for release in releases
+        ],
+        "compiledRelease": _MERGER.create_compiled_release(releases),
+    }
+    if versioned:
+        record["versionedRelease"] = _MERGER.create_versioned_release(releases)
+    return record
+
+
+def record_package(
+    releases: list[dict[str, Any]],
+    *,
+    uri: str,
+    releases_uri: str,
+    publisher: str = "smartsteps",
+    versioned: bool = True,
+) -> dict[str, Any]:
+    """A record package holding the one record of a procurement."""
+    published = max(release["date"] for release in releases)
+    package = _package_meta(uri, published, publisher, uses_bid_extension(releases))
+    package["packages"] = [releases_uri]
+    package["records"] = [compile_record(releases, releases_uri=releases_uri, versioned=versioned)]
+    return package

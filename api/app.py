@@ -26,6 +26,8 @@ from api.routes import api_routes, is_guarded
 from api.settings import Settings, get_settings
 from procurement import router as procurement_router
 from procurement.audit import router as audit_router
+from procurement.ledger import router as ledger_router
+from procurement.ledger import service as ledger_service
 
 API_TITLE = "smartsteps"
 API_VERSION = "1.0.0"
@@ -55,6 +57,7 @@ def _routers() -> list[Any]:
     routers.append(catalogue.router.router)
     routers.append(procurement_router.router)
     routers.append(audit_router.router)
+    routers += [ledger_router.router, ledger_router.exports_router]
     return routers
 
 
@@ -71,6 +74,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     app.state.settings = settings
     app.state.database = database or EngineDatabase(make_engine(settings))
     set_cursor_secret(load_secret(settings.effective_secret_key_path))
+    ledger_service.configure_from(settings)  # creates the signing key on first start
 
     install_error_handlers(app)
 

@@ -1,13 +1,44 @@
-"""Appending to the log. Services flush; the request's session commits."""
+"""Appending to the log, proofs and checkpoints. Services flush; the request's session commits.
+
+An append costs a constant number of statements: the head row (locked, read once per
+transaction), one INSERT of the entry (with the interior nodes it completes, on average
+one), one UPDATE of the head and, when one is due, one INSERT of a checkpoint.
+"""
 
 from __future__ import annotations
 
 import hashlib
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
 
-from sqlmodel import Session, select
+from sqlalchemy import insert, select, update
+from sqlmodel import Session, col
+from sqlmodel import select as model_select
 
+from procurement.ledger import merkle
+from procurement.ledger.checkpoint import Signer, make_signer
 from procurement.ledger.exceptions import LeafIndexMismatch
-from procurement.ledger.models import LedgerEntry, LedgerHead
+from procurement.ledger.models import LedgerCheckpoint, LedgerEntry, LedgerHead
+
+_HEAD = LedgerHead.__table__  # type: ignore[attr-defined]
+_ENTRIES = LedgerEntry.__table__  # type: ignore[attr-defined]
+_CHECKPOINTS = LedgerCheckpoint.__table__  # type: ignore[attr-defined]
+_INFO_KEY = "smartsteps.ledger_head"
+
+# Built once: executing a prepared construct skips statement building and cache-key work,
+# which otherwise costs more than the database round trips of an append.
+_SELECT_HEAD = (
+    select(_HEAD.c.size, _HEAD.c.frontier, _HEAD.c.checkpoint_at)
+    .where(_HEAD.c.id == 1)
+    .with_for_update()
+)
+_INSERT_ENTRY = insert(_ENTRIES)
+_INSERT_CHECKPOINT = insert(_CHECKPOINTS)
+_UPDATE_HEAD = update(_HEAD).where(_HEAD.c.id == 1)
 
 
 def leaf_hash(entry_bytes: bytes) -> bytes:
@@ -18,12 +49,90 @@ def entry_hash(entry_bytes: bytes) -> str:
     return hashlib.sha256(entry_bytes).hexdigest()
 
 
-def _locked_head(session: Session) -> LedgerHead:
-    head = session.exec(select(LedgerHead).where(LedgerHead.id == 1).with_for_update()).first()
-    if head is None:
-        head = LedgerHead(id=1, size=0)
-        session.add(head)
-        session.flush()
+# --- configuration: the signing key, the origin and the checkpoint cadence ----------------
+
+
+@dataclass
+class _Config:
+    origin: str
+    key_path: Path
+    interval_seconds: float
+    signer: Signer | None = None
+
+    def get_signer(self) -> Signer:
+        if self.signer is None:
+            self.signer = make_signer(self.origin, self.key_path)
+        return self.signer
+
+
+_config: _Config | None = None
+
+
+def configure(origin: str, key_path: Path, interval_seconds: float) -> Signer:
+    """Set the origin, key and cadence; create the key file now if it does not exist yet."""
+    global _config
+    _config = _Config(origin, key_path, interval_seconds)
+    return _config.get_signer()
+
+
+def configure_from(settings: Any) -> Signer:
+    """``configure`` from the service settings."""
+    return configure(
+        settings.ledger_origin,
+        settings.effective_ledger_key_path,
+        settings.checkpoint_interval_seconds,
+    )
+
+
+def _current() -> _Config:
+    if _config is None:
+        from api.settings import get_settings
+
+        configure_from(get_settings())
+    assert _config is not None
+    return _config
+
+
+def checkpoint_interval() -> float:
+    return _current().interval_seconds
+
+
+def signer() -> Signer:
+    return _current().get_signer()
+
+
+# --- the head, locked once per transaction -------------------------------------------------
+
+
+@dataclass
+class _Head:
+    transaction: Any
+    size: int
+    frontier: merkle.Frontier
+    checkpoint_at: float | None
+
+
+def _locked_head(session: Session) -> _Head:
+    """The head row under the log lock (PostgreSQL FOR UPDATE; SQLite's write requests hold
+    the database lock since BEGIN IMMEDIATE), read once per transaction."""
+    # Keyed on the innermost transaction: a rolled-back savepoint must not leave a stale head.
+    transaction = session.get_nested_transaction() or session.get_transaction()
+    cached: _Head | None = session.info.get(_INFO_KEY)
+    if cached is not None and transaction is not None and cached.transaction is transaction:
+        return cached
+    row = session.connection().execute(_SELECT_HEAD).first()
+    if row is None:
+        session.connection().execute(insert(_HEAD).values(id=1, size=0))
+        size, frontier_bytes, checkpoint_at = 0, None, None
+    else:
+        size, frontier_bytes, checkpoint_at = row
+    head = _Head(
+        transaction,
+        size,
+        merkle.Frontier.unpack(size, frontier_bytes),
+        checkpoint_at,
+    )
+    session.info[_INFO_KEY] = head
     return head
 
 
@@ -37,11 +146,201 @@ def append_entry(session: Session, leaf_index: int, entry_bytes: bytes) -> Ledge
     head = _locked_head(session)
     if leaf_index != head.size:
         raise LeafIndexMismatch(f"leaf index {leaf_index} given, the log has {head.size} leaves")
-    entry = LedgerEntry(
-        leaf_index=leaf_index, entry_bytes=entry_bytes, leaf_hash=leaf_hash(entry_bytes)
+    leaf = leaf_hash(entry_bytes)
+    frontier = merkle.Frontier(head.size, head.frontier.hashes)
+    completed = frontier.append(leaf)
+    connection = session.connection()
+    connection.execute(
+        _INSERT_ENTRY,
+        {
+            "leaf_index": leaf_index,
+            "entry_bytes": entry_bytes,
+            "leaf_hash": leaf,
+            "nodes": b"".join(h for _, _, h in completed) or None,
+        },
     )
-    session.add(entry)
-    head.size += 1
-    session.add(head)
-    session.flush()
-    return entry
+    config = _current()
+    now = time.time()
+    checkpoint_at = head.checkpoint_at
+    if (
+        config.interval_seconds <= 0
+        or checkpoint_at is None
+        or now - checkpoint_at >= config.interval_seconds
+    ):
+        _insert_checkpoint(session, config.get_signer(), frontier.size, frontier.root(), now)
+        checkpoint_at = now
+    connection.execute(
+        _UPDATE_HEAD,
+        {"size": frontier.size, "frontier": frontier.pack(), "checkpoint_at": checkpoint_at},
+    )
+    head.size, head.frontier, head.checkpoint_at = frontier.size, frontier, checkpoint_at
+    return LedgerEntry(leaf_index=leaf_index, entry_bytes=entry_bytes, leaf_hash=leaf)
+
+
+def _insert_checkpoint(
+    session: Session, signer: Signer, size: int, root: bytes, now: float
+) -> None:
+    session.connection().execute(
+        _INSERT_CHECKPOINT,
+        {
+            "tree_size": size,
+            "root_hash": root,
+            "note": signer.sign(size, root),
+            "created_at": datetime.fromtimestamp(now, UTC),
+        },
+    )
+
+
+def checkpoint_now(session: Session) -> LedgerCheckpoint | None:
+    """Sign the current tree if its size has no checkpoint yet (the head lock is taken)."""
+    head = _locked_head(session)
+    if head.size == 0:
+        return None
+    existing = session.get(LedgerCheckpoint, head.size)
+    if existing is None:
+        now = time.time()
+        _insert_checkpoint(session, signer(), head.size, head.frontier.root(), now)
+        session.execute(update(_HEAD).where(_HEAD.c.id == 1).values(checkpoint_at=now))
+        head.checkpoint_at = now
+        existing = session.get(LedgerCheckpoint, head.size)
+    return existing
+
+
+# --- reads -------------------------------------------------------------------------------
+
+
+def tree_size(session: Session) -> int:
+    size = session.execute(select(_HEAD.c.size).where(_HEAD.c.id == 1)).scalar()
+    return int(size or 0)
+
+
+def latest_checkpoint(session: Session) -> LedgerCheckpoint | None:
+    return session.exec(
+        model_select(LedgerCheckpoint).order_by(col(LedgerCheckpoint.tree_size).desc()).limit(1)
+    ).first()
+
+
+def fetch_nodes(session: Session, keys: set[merkle.NodeKey]) -> dict[merkle.NodeKey, bytes]:
+    """The stored hashes of these perfect subtrees, in one primary-key lookup of the leaves
+    that completed them (node (l, j) lives with leaf (j + 1) * 2**l - 1)."""
+    if not keys:
+        return {}
+    rows = sorted({((index + 1) << level) - 1 for level, index in keys})
+    stored = {
+        int(i): (bytes(h), bytes(n or b""))
+        for i, h, n in session.execute(
+            select(_ENTRIES.c.leaf_index, _ENTRIES.c.leaf_hash, _ENTRIES.c.nodes).where(
+                _ENTRIES.c.leaf_index.in_(rows)
+            )
+        )
+    }
+    found: dict[merkle.NodeKey, bytes] = {}
+    for level, index in keys:
+        row = stored.get(((index + 1) << level) - 1)
+        if row is None:
+            continue
+        if level == 0:
+            found[(level, index)] = row[0]
+        else:
+            digest = row[1][(level - 1) * 32 : level * 32]
+            if len(digest) == 32:
+                found[(level, index)] = digest
+    return found
+
+
+def _with_nodes(session: Session, compute: Any) -> Any:
+    wanted = merkle.nodes_needed(compute)
+    return compute(merkle.getter(fetch_nodes(session, wanted)))
+
+
+def inclusion_bundle(session: Session, index: int, size: int) -> tuple[bytes, bytes, list[bytes]]:
+    """(leaf hash, root, proof) for leaf ``index`` in the tree of ``size``: one read of every
+    node needed (the leaf, the proof's and the root's perfect subtrees) in two queries."""
+    merkle.check_inclusion_args(index, size)
+
+    def compute(get: merkle.NodeGetter) -> tuple[bytes, bytes, list[bytes]]:
+        return get(0, index), merkle.tree_root(size, get), merkle.inclusion_proof(index, size, get)
+
+    leaf, root, proof = _with_nodes(session, compute)
+    return bytes(leaf), bytes(root), list(proof)
+
+
+def consistency_bundle(
+    session: Session, first: int, second: int
+) -> tuple[bytes, bytes, list[bytes]]:
+    """(first root, second root, proof), every node read at once."""
+    merkle.check_consistency_args(first, second)
+
+    def compute(get: merkle.NodeGetter) -> tuple[bytes, bytes, list[bytes]]:
+        return (
+            merkle.tree_root(first, get),
+            merkle.tree_root(second, get),
+            merkle.consistency_proof(first, second, get),
+        )
+
+    r1, r2, proof = _with_nodes(session, compute)
+    return bytes(r1), bytes(r2), list(proof)
+
+
+def inclusion_proof(session: Session, index: int, size: int) -> list[bytes]:
+    merkle.check_inclusion_args(index, size)
+    return list(_with_nodes(session, lambda get: merkle.inclusion_proof(index, size, get)))
+
+
+def consistency_proof(session: Session, first: int, second: int) -> list[bytes]:
+    merkle.check_consistency_args(first, second)
+    return list(_with_nodes(session, lambda get: merkle.consistency_proof(first, second, get)))
+
+
+def root_at(session: Session, size: int) -> bytes:
+    return bytes(_with_nodes(session, lambda get: merkle.tree_root(size, get)))
+
+
+def leaf_hash_at(session: Session, index: int) -> bytes | None:
+    return session.execute(
+        select(_ENTRIES.c.leaf_hash).where(_ENTRIES.c.leaf_index == index)
+    ).scalar()
+
+
+def entries(session: Session, start: int, limit: int) -> list[LedgerEntry]:
+    return list(
+        session.exec(
+            model_select(LedgerEntry)
+            .where(LedgerEntry.leaf_index >= start)
+            .order_by(col(LedgerEntry.leaf_index))
+            .limit(limit)
+        )
+    )
+
+
+def stream_entries(session: Session, batch: int = 2000) -> Iterator[tuple[int, bytes, bytes]]:
+    """(leaf index, entry bytes, stored leaf hash) in leaf order, in keyset batches."""
+    after = -1
+    while True:
+        rows = session.execute(
+            select(_ENTRIES.c.leaf_index, _ENTRIES.c.entry_bytes, _ENTRIES.c.leaf_hash)
+            .where(_ENTRIES.c.leaf_index > after)
+            .order_by(_ENTRIES.c.leaf_index)
+            .limit(batch)
+        ).all()
+        if not rows:
+            return
+        for index, entry_bytes, stored in rows:
+            yield index, bytes(entry_bytes), bytes(stored)
+        after = rows[-1][0]
+
+
+def stream_checkpoints(session: Session, batch: int = 2000) -> Iterator[tuple[int, str]]:
+    """(tree size, signed note) in size order."""
+    after = -1
+    while True:
+        rows = session.execute(
+            select(_CHECKPOINTS.c.tree_size, _CHECKPOINTS.c.note)
+            .where(_CHECKPOINTS.c.tree_size > after)
+            .order_by(_CHECKPOINTS.c.tree_size)
+            .limit(batch)
+        ).all()
+        if not rows:
+            return
+        yield from ((int(size), str(note)) for size, note in rows)
+        after = rows[-1][0]

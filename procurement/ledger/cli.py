@@ -1,0 +1,116 @@
+"""``smartsteps ledger public-key``, ``smartsteps export ledger``, ``smartsteps verify``."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+ledger_app = typer.Typer(help="The verifiable ledger.")
+
+
+def _configure() -> None:
+    from api.settings import get_settings
+    from procurement.ledger import service
+
+    service.configure_from(get_settings())
+
+
+@ledger_app.command("public-key")
+def public_key() -> None:
+    """Print the checkpoint verifier key (<name>+<key id>+<base64 key>); pin it."""
+    from procurement.ledger import service
+
+    _configure()
+    typer.echo(service.signer().verifier.text())
+
+
+def export_ledger(
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="File to write (default stdout).")
+    ] = None,
+) -> None:
+    """Write the ledger export (JSON Lines) that 'smartsteps verify' reads."""
+    from sqlmodel import Session
+
+    from api.cli import _engine
+    from procurement.ledger import service
+    from procurement.ledger.export import export_lines, needs_tail_checkpoint
+
+    _configure()
+    engine = _engine()
+    with Session(engine) as session:
+        tail = needs_tail_checkpoint(session)
+    if tail:
+        with Session(engine.execution_options(sqlite_begin="IMMEDIATE")) as session:
+            service.checkpoint_now(session)
+            session.commit()
+    with Session(engine) as session:
+        if output is None:
+            out = sys.stdout.buffer
+            for line in export_lines(session):
+                out.write(line)
+            out.flush()
+            return
+        temp = output.with_name(output.name + ".partial")
+        with temp.open("wb") as handle:
+            for line in export_lines(session):
+                handle.write(line)
+        temp.replace(output)
+    typer.echo(f"wrote {output}", err=True)
+
+
+def _read_text(value: str) -> str:
+    path = Path(value)
+    if path.exists():
+        return path.read_text(encoding="utf-8")
+    return value
+
+
+def verify(
+    export: Annotated[Path, typer.Argument(help="A file from 'smartsteps export ledger'.")],
+    public_key: Annotated[
+        str | None,
+        typer.Option(help="The verifier key to trust (the text or a file holding it)."),
+    ] = None,
+    checkpoint: Annotated[
+        Path | None,
+        typer.Option(help="A checkpoint you saved earlier (GET /v1/ledger/checkpoint)."),
+    ] = None,
+    jobs: Annotated[
+        int | None, typer.Option(min=1, max=256, help="Processes to use (default 1).")
+    ] = None,
+) -> None:
+    """Verify a ledger export offline: hashes, chains, indexes, roots, signatures."""
+    from procurement.ledger.verify import VerificationFailure, verify_file
+
+    key = _read_text(public_key) if public_key is not None else None
+    saved = checkpoint.read_text(encoding="utf-8") if checkpoint is not None else None
+    try:
+        report = verify_file(export, public_key=key, saved_checkpoint=saved, jobs=jobs)
+    except VerificationFailure as failure:
+        typer.echo(f"FAILED at {failure.where}: {failure.reason}", err=True)
+        raise typer.Exit(1) from None
+    except OSError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
+    for warning in report.warnings:
+        typer.echo(f"warning: {warning}", err=True)
+    saved_text = (
+        f"; consistent with your checkpoint of size {report.saved_checkpoint_size}"
+        if report.saved_checkpoint_size is not None
+        else ""
+    )
+    typer.echo(
+        f"OK: {report.entries} entries, {report.procurements} procurements, "
+        f"{report.checkpoints} signed checkpoints; root {report.root.hex()}{saved_text}"
+    )
+
+
+def register(app: typer.Typer, export_app: typer.Typer) -> None:
+    """``ledger public-key``, ``export ledger`` (in the shared export group) and ``verify``."""
+    app.add_typer(ledger_app, name="ledger")
+    export_app.command("ledger")(export_ledger)
+    app.command("verify")(verify)

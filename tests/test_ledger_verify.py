@@ -1,0 +1,162 @@
+"""The offline verifier: parallel blocks agree with one process, and it refuses what it must."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from procurement.ledger import merkle
+from procurement.ledger.checkpoint import Signer, verifier_key
+from procurement.ledger.verify import (
+    VerificationFailure,
+    entry_line,
+    verify_export,
+    verify_file,
+)
+from tests.factories_ledger import FAKE_OCIDS, entry_document
+
+
+def _signer() -> Signer:
+    key = Ed25519PrivateKey.generate()
+    return Signer("test.example/log", key, verifier_key("test.example/log", key.public_key()))
+
+
+def _export(signer: Signer, count: int, every: int) -> list[bytes]:
+    """An export of ``count`` entries over the fake procurements, a checkpoint every ``every``."""
+    lines = [
+        json.dumps(
+            {
+                "format": "smartsteps-ledger-export",
+                "version": 1,
+                "origin": signer.origin,
+                "public_key": signer.verifier.text(),
+                "tree_size": count,
+            }
+        ).encode()
+        + b"\n"
+    ]
+    frontier = merkle.Frontier()
+    heads: dict[str, tuple[int, str | None]] = {}
+    checkpoints = 0
+    for index in range(count):
+        ocid = FAKE_OCIDS[index % len(FAKE_OCIDS)] if index % 7 else f"ocds-x-{index}"
+        seq, prev = heads.get(ocid, (0, None))
+        entry = entry_document(ocid, seq + 1, index, prev)
+        heads[ocid] = (seq + 1, hashlib.sha256(entry).hexdigest())
+        leaf = merkle.leaf_hash(entry)
+        frontier.append(leaf)
+        lines.append(entry_line(index, leaf, entry))
+        if (index + 1) % every == 0 or index + 1 == count:
+            note = signer.sign(frontier.size, frontier.root())
+            lines.append(
+                json.dumps({"checkpoint": note, "tree_size": frontier.size}).encode() + b"\n"
+            )
+            checkpoints += 1
+    lines.append(
+        json.dumps({"end": True, "entries": count, "checkpoints": checkpoints}).encode() + b"\n"
+    )
+    return lines
+
+
+def _outcome(run: object) -> str:
+    try:
+        run()  # type: ignore[operator]
+    except VerificationFailure as failure:
+        return f"{failure.where}: {failure.reason}"
+    return "ok"
+
+
+@pytest.mark.parametrize("damage", ["none", "byte", "drop", "swap", "cut", "checkpoint"])
+def test_parallel_blocks_find_the_same_first_failure_as_one_process(
+    tmp_path: Path, damage: str
+) -> None:
+    signer = _signer()
+    lines = _export(signer, 300, 17)
+    entry_at = [i for i, line in enumerate(lines) if line.startswith(b'{"leaf_index"')]
+    if damage == "byte":
+        i = entry_at[150]
+        lines[i] = lines[i].replace(b"step ", b"stop ", 1)
+    elif damage == "drop":
+        del lines[entry_at[200]]
+    elif damage == "swap":
+        a, b = entry_at[40], entry_at[260]
+        lines[a], lines[b] = lines[b], lines[a]
+    elif damage == "cut":
+        lines = lines[: entry_at[250]]
+    elif damage == "checkpoint":
+        i = next(i for i, line in enumerate(lines) if line.startswith(b'{"checkpoint"') and i > 100)
+        lines[i] = lines[i].replace(b"\\n", b"\\n ", 1)
+    path = tmp_path / "ledger.jsonl"
+    path.write_bytes(b"".join(lines))
+    key = signer.verifier.text()
+    one = _outcome(lambda: verify_export(lines, public_key=key))
+    for jobs in (1, 2):
+        many = _outcome(
+            lambda jobs=jobs: verify_file(path, public_key=key, jobs=jobs, block_bytes=4096)
+        )
+        assert many == one
+    assert (one == "ok") is (damage == "none")
+
+
+def test_a_saved_checkpoint_inside_a_block_is_checked(tmp_path: Path) -> None:
+    signer = _signer()
+    lines = _export(signer, 200, 50)
+    path = tmp_path / "ledger.jsonl"
+    path.write_bytes(b"".join(lines))
+    other = _export(signer, 120, 50)  # another history signed by the same key
+    frontier = merkle.Frontier()
+    for line in other[1:]:
+        if line.startswith(b'{"leaf_index"'):
+            frontier.append(bytes.fromhex(json.loads(line)["leaf_hash"]))
+        if frontier.size == 77:
+            break
+    saved = signer.sign(77, frontier.root())
+    outcome = _outcome(
+        lambda: verify_file(path, signer.verifier.text(), saved, jobs=2, block_bytes=4096)
+    )
+    assert outcome == "ok" or outcome.startswith("entries 0..76:")
+
+
+def test_cli_exports_and_verifies_a_real_database(
+    fresh_database_url: object, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from sqlmodel import Session
+    from typer.testing import CliRunner
+
+    from api.cli import app as cli
+    from api.db import make_engine
+    from api.migrate import upgrade
+    from api.settings import Settings, get_settings
+    from procurement.ledger import service
+    from tests.factories_ledger import append_steps
+
+    url = fresh_database_url()  # type: ignore[operator]
+    upgrade(url)
+    settings = Settings(database_url=url, data_dir=tmp_path)
+    service.configure_from(settings)
+    engine = make_engine(settings)
+    with Session(engine) as session:
+        append_steps(session, FAKE_OCIDS, 4)
+    engine.dispose()
+    monkeypatch.setenv("SMARTSTEPS_DATABASE_URL", url)
+    monkeypatch.setenv("SMARTSTEPS_DATA_DIR", str(tmp_path))
+    get_settings.cache_clear()
+    try:
+        runner = CliRunner()
+        key = runner.invoke(cli, ["ledger", "public-key"])
+        assert key.exit_code == 0, key.output
+        (tmp_path / "key.txt").write_text(key.output)
+        out = tmp_path / "ledger.jsonl"
+        exported = runner.invoke(cli, ["export", "ledger", "-o", str(out)])
+        assert exported.exit_code == 0, exported.output
+        checked = runner.invoke(
+            cli, ["verify", str(out), "--public-key", str(tmp_path / "key.txt"), "--jobs", "2"]
+        )
+        assert checked.exit_code == 0, checked.output
+        assert "OK: 12 entries, 3 procurements, 12 signed checkpoints" in checked.output
+    finally:
+        get_settings.cache_clear()

@@ -21,7 +21,26 @@ from api.db import make_engine
 from api.migrate import upgrade
 from api.settings import Settings
 
-SHARED = Path(__file__).resolve().parents[2] / "shared"
+
+def _shared_dir() -> Path:
+    """The read-only shared data (register, OCDS schema, Merkle vectors): ``../shared`` beside
+    the project, as CI has it; ``SMARTSTEPS_SHARED_DIR`` overrides; a clone elsewhere on
+    this machine (e.g. /tmp/ci) falls back to /work/shared."""
+    candidates = [
+        os.environ.get("SMARTSTEPS_SHARED_DIR"),
+        Path(__file__).resolve().parents[2] / "shared",
+        "/work/shared",
+    ]
+    for candidate in candidates:
+        if candidate and (Path(candidate) / "data" / "cz-municipalities.csv").is_file():
+            return Path(candidate)
+    raise RuntimeError(
+        "the shared data (../shared with data/cz-municipalities.csv) is missing; "
+        "set SMARTSTEPS_SHARED_DIR to its path"
+    )
+
+
+SHARED = _shared_dir()
 TEST_DATABASE_URL = os.environ.get("SMARTSTEPS_TEST_DATABASE_URL")
 
 

@@ -12,20 +12,13 @@ from typing import Any, Literal
 from sqlalchemy import select
 from sqlmodel import Session
 
+from api.csvexport import guard
 from catalogue import service
 from catalogue.models import Municipality, Pilot, Solution
 from catalogue.service import CatalogueSearch
 
 BATCH = 500
-# A cell starting with one of these is a formula to spreadsheet programs.
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
 Format = Literal["csv", "jsonl", "geojson"]
-
-
-def guard(value: str) -> str:
-    """Neutralise spreadsheet formulas in user text (OWASP CSV injection)."""
-    return "'" + value if value.startswith(FORMULA_STARTS) else value
 
 
 def _cell(value: Any) -> str:

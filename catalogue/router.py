@@ -18,6 +18,7 @@ from api.auth import (
     VendorOrAdminDep,
     optional_caller,
 )
+from api.csvexport import content_disposition
 from api.db import SessionDep
 from api.errors import problem_responses
 from api.http import check_if_match, etag_of
@@ -640,7 +641,7 @@ def _export(
     return StreamingResponse(
         body,
         media_type=exports.media_type(fmt),
-        headers={"Content-Disposition": f'attachment; filename="{kind}.{extension}"'},
+        headers={"Content-Disposition": content_disposition(f"{kind}.{extension}")},
     )
 
 

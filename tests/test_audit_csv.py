@@ -7,7 +7,7 @@ import io
 
 import pytest
 
-from procurement.audit.csvutil import content_disposition, guard, stream_csv
+from api.csvexport import content_disposition, guard, stream_csv
 
 
 @pytest.mark.parametrize(

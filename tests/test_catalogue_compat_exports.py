@@ -105,7 +105,10 @@ def test_csv_for_czech_excel(client: TestClient, pilots: list[int]) -> None:
     )
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/csv")
-    assert response.headers["content-disposition"] == 'attachment; filename="pilots.csv"'
+    assert (
+        response.headers["content-disposition"]
+        == "attachment; filename=\"pilots.csv\"; filename*=UTF-8''pilots.csv"
+    )
     text = response.content.decode("utf-8")
     assert text.startswith("\ufeffid;municipality_code;")
     rows = list(csv.DictReader(io.StringIO(text.lstrip("\ufeff")), delimiter=";"))

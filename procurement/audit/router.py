@@ -13,11 +13,11 @@ from fastapi import APIRouter, Path, Query, Request, Response
 from fastapi.responses import JSONResponse, StreamingResponse
 from sqlmodel import Session
 
+from api.csvexport import content_disposition
 from api.db import Database, SessionDep
 from api.errors import Unprocessable, problem_responses
 from api.pagination import CursorQuery, LimitQuery, decode_cursor, encode_cursor
 from procurement.audit import service
-from procurement.audit.csvutil import content_disposition
 from procurement.audit.redflags import RedFlagConfig
 from procurement.audit.schemas import (
     Delimiter,

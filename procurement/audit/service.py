@@ -21,8 +21,8 @@ import sqlalchemy as sa
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session
 
+from api.csvexport import DELIMITERS, stream_csv
 from procurement.audit import ocds
-from procurement.audit.csvutil import DELIMITERS, stream_csv
 from procurement.audit.redflags import (
     RULES,
     SPLIT_CONTRACTS,

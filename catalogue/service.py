@@ -376,6 +376,14 @@ def update_solution(
     return solution
 
 
+def unknown_solutions(session: Session, ids: Sequence[int]) -> list[int]:
+    """The ids among ``ids`` that name no solution (other domains link solutions by id)."""
+    if not ids:
+        return []
+    known = set(session.execute(select(SC.id).where(SC.id.in_(ids))).scalars())
+    return sorted(set(ids) - known)
+
+
 def _solutions_of(session: Session, ids: Sequence[int]) -> list[Solution]:
     if not ids:
         return []

@@ -26,7 +26,7 @@ from sqlmodel import Session, col, select
 
 from api.auth import Caller, as_utc, ensure, utcnow
 from api.db import dialect_name
-from catalogue.service import municipality_registered
+from catalogue.service import municipality_registered, unknown_solutions
 from procurement import cpv
 from procurement.calendar import local_date, period_end
 from procurement.exceptions import (
@@ -142,6 +142,12 @@ def create_procurement(
     unknown = cpv.unknown_codes(session, body.cpv)
     if unknown:
         raise InvalidProcurement(f"Not in the imported CPV list: {', '.join(unknown)}.", "/cpv")
+    missing = unknown_solutions(session, body.solution_ids)
+    if missing:
+        raise InvalidProcurement(
+            f"There is no catalogue solution with id {', '.join(map(str, missing))}.",
+            "/solution_ids",
+        )
     year = now.astimezone(UTC).year
     number = _next_ocid_number(session, body.buyer_code, year)
     procurement = Procurement(

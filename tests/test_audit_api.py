@@ -184,6 +184,20 @@ def test_ocds_bulk_exports_validate(client: TestClient, officer: dict[str, str])
     assert len(releases["releases"]) == 8
 
 
+@pytest.mark.parametrize("kind", ["procurements", "steps"])
+def test_ocds_export_of_nothing_is_404_not_an_invalid_package(
+    client: TestClient, officer: dict[str, str], kind: str
+) -> None:
+    trail(client, officer)
+    params = {"format": "ocds", "buyer": OTHER_BUYER}
+    response = client.get(f"/v1/exports/{kind}", params=params)
+    assert response.status_code == 404
+    assert response.headers["content-type"] == "application/problem+json"
+    assert "at least one" in response.json()["detail"]
+    # The other formats may be empty.
+    assert client.get(f"/v1/exports/{kind}", params={**params, "format": "jsonl"}).content == b""
+
+
 @pytest.mark.parametrize(
     "params",
     [

@@ -15,7 +15,7 @@ from sqlmodel import Session
 
 from api.csvexport import content_disposition
 from api.db import Database, SessionDep
-from api.errors import Unprocessable, problem_responses
+from api.errors import NotFound, Unprocessable, problem_responses
 from api.pagination import CursorQuery, LimitQuery, decode_cursor, encode_cursor
 from procurement.audit import service
 from procurement.audit.redflags import RedFlagConfig
@@ -113,6 +113,15 @@ def _filters(
     return ExportFilters(buyer, procedure, status, date_from, date_to)
 
 
+class NothingToPackage(NotFound):
+    def __init__(self) -> None:
+        super().__init__(
+            "Nothing matches these filters, and an OCDS package must hold at least one "
+            "release (or record). Widen the filters, or use format=jsonl or csv, which may "
+            "be empty."
+        )
+
+
 def _streamed(
     request: Request,
     chunks: Any,
@@ -152,10 +161,11 @@ ToQuery = Annotated[date | None, Query(alias="to", description="Up to this day (
 @router.get(
     "/exports/procurements",
     response_class=StreamingResponse,
-    responses={**problem_responses(), **EXPORT_CONTENT},
+    responses={**problem_responses(404), **EXPORT_CONTENT},
 )
 def export_procurements(
     request: Request,
+    session: SessionDep,
     format: FormatQuery = "jsonl",
     buyer: BuyerQuery = None,
     procedure: ProcedureId | None = None,
@@ -168,6 +178,8 @@ def export_procurements(
     """All procurements matching the filters (created between from and to), streamed."""
     filters = _filters(buyer, procedure, status, date_from, date_to)
     base, publisher = str(request.base_url), _publisher(request)
+    if format == "ocds" and not service.matches_any(session, filters, steps=False):
+        raise NothingToPackage()
 
     def chunks(session: Session) -> Iterator[Any]:
         if format == "csv":
@@ -184,10 +196,11 @@ def export_procurements(
 @router.get(
     "/exports/steps",
     response_class=StreamingResponse,
-    responses={**problem_responses(), **EXPORT_CONTENT},
+    responses={**problem_responses(404), **EXPORT_CONTENT},
 )
 def export_steps(
     request: Request,
+    session: SessionDep,
     format: FormatQuery = "jsonl",
     buyer: BuyerQuery = None,
     procedure: ProcedureId | None = None,
@@ -201,6 +214,8 @@ def export_steps(
     between from and to; JSON Lines are the canonical entry bytes, one per line."""
     filters = _filters(buyer, procedure, status, date_from, date_to)
     base, publisher = str(request.base_url), _publisher(request)
+    if format == "ocds" and not service.matches_any(session, filters, steps=True):
+        raise NothingToPackage()
 
     def chunks(session: Session) -> Iterator[Any]:
         if format == "csv":

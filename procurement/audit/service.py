@@ -298,6 +298,19 @@ def stream_steps_ocds(
     )
 
 
+def matches_any(session: Session, filters: ExportFilters, *, steps: bool) -> bool:
+    """Does the export hold anything? (An OCDS package must hold at least one release.)"""
+    if not steps:
+        query = sa.select(P.c.id).where(*_procurement_filters(filters, dates=True))
+    else:
+        query = (
+            sa.select(S.c.id)
+            .select_from(S.join(P, P.c.id == S.c.procurement_id))
+            .where(*_procurement_filters(filters, dates=False), *_step_date_filters(filters))
+        )
+    return session.execute(query.limit(1)).first() is not None
+
+
 # -- procurements -------------------------------------------------------------------------
 
 

@@ -268,3 +268,14 @@ def test_the_fast_reading_refuses_what_the_slow_one_refuses() -> None:
         else:
             assert slow.failure is not None, name
             assert _outcome(damaged, key) != "ok", name
+
+
+def test_an_entry_after_the_end_line_is_refused() -> None:
+    signer = _signer()
+    key = signer.verifier.text()
+    entries = _entries(7, ["ocds-a"], [{"s": "x"}])
+    lines = _export(signer, entries[:6], every=3)
+    lines.append(entry_line(6, merkle.leaf_hash(entries[6]), entries[6]))  # the next one
+    blob = b"".join(lines[1:])
+    assert _check_block_fast(blob, key, ()) is None
+    assert _outcome(lines, key).endswith("content after the end line")

@@ -302,9 +302,9 @@ def _check_block_fast(
                 if cp.size != obj.get("tree_size"):
                     return None
                 pending.append((where_key, cp.size, cp.root))
-            elif obj.get("end") is True:
+            elif obj.get("end") is True and rel == len(lines) - 1:
                 block.end = (where_key, obj.get("entries"), obj.get("checkpoints"))
-            else:
+            else:  # neither, or lines after the end line
                 return None
     if not k:
         block.checkpoints = [(where_key, size, root, []) for where_key, size, root in pending]

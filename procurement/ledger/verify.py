@@ -185,6 +185,20 @@ def _decompose(levels: list[tuple[int, list[bytes]]], lo: int, hi: int) -> list[
     return out
 
 
+def _checkpoint_nodes(
+    levels: list[tuple[int, list[bytes]]], base: int, pending: list[tuple[Key, int, bytes]]
+) -> list[tuple[Key, int, bytes, list[Node]]]:
+    """Each checkpoint with the subtrees of the entries since the one before it in the
+    block (or the block's start): the merge pushes them onto one frontier in turn."""
+    out = []
+    last = base
+    for where_key, size, root in pending:
+        at = base + where_key[0]
+        out.append((where_key, size, root, _decompose(levels, last, at)))
+        last = at
+    return out
+
+
 @dataclass
 class _Block:
     """What a worker found in one block of lines (positions relative to the block)."""
@@ -364,10 +378,7 @@ def _check_block_fast(
     block.base = base
     levels = _levels(leaves, base)
     block.nodes = _decompose(levels, base, base + k)
-    block.checkpoints = [
-        (where_key, size, root, _decompose(levels, base, base + where_key[0]))
-        for where_key, size, root in pending
-    ]
+    block.checkpoints = _checkpoint_nodes(levels, base, pending)
     for size in wanted_sizes:
         if base < size <= base + k:
             block.snapshots[size] = _decompose(levels, base, size)
@@ -549,10 +560,7 @@ def _check_block_slow(
         block.base = base
         levels = _levels(leaves, base)
         block.nodes = _decompose(levels, base, base + k)
-        block.checkpoints = [
-            (where_key, size, root, _decompose(levels, base, base + where_key[0]))
-            for where_key, size, root in pending
-        ]
+        block.checkpoints = _checkpoint_nodes(levels, base, pending)
         for size in wanted_sizes:
             if base < size <= base + k:
                 block.snapshots[size] = _decompose(levels, base, size)
@@ -634,7 +642,8 @@ class _Merge:
                         )
                     )
             last_checkpoint, checkpoints = self.last_checkpoint, self.checkpoints
-            for where_key, size, root, snapshot in block.checkpoints:
+            frontier = list(self.stack)
+            for where_key, size, root, since in block.checkpoints:
                 n_at = n0 + where_key[0]
                 where = f"checkpoint of size {size}"
                 if size > n_at:
@@ -653,7 +662,9 @@ class _Merge:
                         (where_key, where, "out of order (it must follow its last entry)", None)
                     )
                     break
-                if _root_with(self.stack, snapshot) != root:
+                for node in since:
+                    _push(frontier, node)
+                if _fold(frontier) != root:
                     candidates.append(
                         (
                             where_key,

@@ -16,6 +16,8 @@ from typing import Any
 import pytest
 import rfc8785
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from procurement.ledger import merkle
 from procurement.ledger.checkpoint import Signer, verifier_key
@@ -279,3 +281,52 @@ def test_an_entry_after_the_end_line_is_refused() -> None:
     blob = b"".join(lines[1:])
     assert _check_block_fast(blob, key, ()) is None
     assert _outcome(lines, key).endswith("content after the end line")
+
+
+_PIECES = st.sampled_from(
+    [
+        '"',
+        "\\",
+        ",",
+        ":",
+        "{",
+        "}",
+        "[",
+        "]",
+        "leaf_index",
+        "seq",
+        "prev_hash",
+        "ocid",
+        "v",
+        '"leaf_index":',
+        ',"leaf_index":1,',
+        '"v":1}',
+        "null",
+        "1",
+        "é",
+        "\n",
+        "\u0000",
+        " ",
+    ]
+)
+_TEXT = st.lists(_PIECES, max_size=12).map("".join)
+_VALUES = st.recursive(
+    st.none() | st.integers(-5, 5) | _TEXT,
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(_TEXT, inner, max_size=3),
+    max_leaves=8,
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(data=st.lists(st.dictionaries(_TEXT, _VALUES, max_size=4), min_size=1, max_size=6))
+def test_any_data_is_read_alike_fast_and_slow(data: list[Any]) -> None:
+    """Whatever the data holds, the fast reading either steps aside or equals the slow one,
+    and the export verifies."""
+    signer = _signer()
+    key = signer.verifier.text()
+    lines = _export(signer, _entries(12, ["ocds-p-1", "ocds-p-2"], data), every=4)
+    blob = b"".join(lines[1:])
+    fast = _check_block_fast(blob, key, ())
+    if fast is not None:
+        _same(fast, _check_block_slow(blob, key, 2, ()))
+    assert _outcome(lines, key) == "ok"

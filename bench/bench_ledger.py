@@ -1,6 +1,9 @@
 """Ledger benchmark: prints figures beside baselines measured in the same run, as ratios.
 
     .venv/bin/python bench/bench_ledger.py [--leaves 1000000] [--pg-url URL] [--skip-http]
+        [--skip-proofs]
+
+(``--skip-http --skip-proofs`` measures only the export and its verification.)
 
 1. HTTP appends/s (16 clients, real uvicorn, one worker) on SQLite and PostgreSQL, beside
    (a) a bare FastAPI POST endpoint served with the same settings and (b) raw single-row
@@ -513,6 +516,7 @@ def main() -> None:
     parser.add_argument("--pg-url", default=os.environ.get("BENCH_PG_URL"))
     parser.add_argument("--skip-http", action="store_true")
     parser.add_argument("--skip-log", action="store_true")
+    parser.add_argument("--skip-proofs", action="store_true", help="no inclusion proof timings")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="ss-ledger-bench-") as name:
         tmp = Path(name)
@@ -541,8 +545,9 @@ def main() -> None:
                 key = service.signer().verifier.text()
                 bench_verify(export, key, args.leaves, f"checkpoint every {args.checkpoint_every}")
                 export.unlink()
-                bench_proofs(url, args.leaves, data_dir, "sqlite")
-                if args.pg_url:
+                if not args.skip_proofs:
+                    bench_proofs(url, args.leaves, data_dir, "sqlite")
+                if args.pg_url and not args.skip_proofs:
                     pg_url = dbs.postgres()
                     began = time.perf_counter()
                     build_log(pg_url, args.leaves, args.checkpoint_every, data_dir)

@@ -160,3 +160,52 @@ def test_cli_exports_and_verifies_a_real_database(
         assert "OK: 12 entries, 3 procurements, 12 signed checkpoints" in checked.output
     finally:
         get_settings.cache_clear()
+
+
+CONSOLE = """
+import sys
+sys.argv = ["smartsteps", *sys.argv[1:]]
+from api.console import main
+try:
+    main()
+except SystemExit as done:
+    heavy = sorted(m for m in ("fastapi", "sqlalchemy", "sqlmodel", "typer") if m in sys.modules)
+    print("loaded:", ",".join(heavy) or "-")
+    raise
+"""
+
+
+def test_console_verify_runs_without_loading_the_service(tmp_path: Path) -> None:
+    """``smartsteps verify`` on an auditor's machine loads no web framework or database
+    layer, so its memory is the verifier's own; the verdict and exit codes are the same."""
+    import subprocess
+    import sys
+
+    signer = _signer()
+    good = tmp_path / "ledger.jsonl"
+    good.write_bytes(b"".join(_export(signer, 40, 8)))
+    key = tmp_path / "key.txt"
+    key.write_text(signer.verifier.text())
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-c", CONSOLE, "verify", *args],
+            capture_output=True,
+            text=True,
+            cwd=Path(__file__).resolve().parents[1],
+            check=False,
+        )
+
+    ok = run(str(good), "--public-key", str(key))
+    assert ok.returncode == 0, ok.stderr
+    assert "OK: 40 entries" in ok.stdout
+    assert "loaded: -" in ok.stdout
+    lines = good.read_bytes().splitlines(keepends=True)
+    bad = tmp_path / "bad.jsonl"
+    bad.write_bytes(b"".join(lines[:3] + lines[4:]))
+    failed = run(str(bad), "--public-key", str(key))
+    assert failed.returncode == 1
+    assert "FAILED at" in failed.stderr
+    missing = run(str(tmp_path / "nope.jsonl"))
+    assert missing.returncode == 2
+    assert "error:" in missing.stderr

@@ -62,13 +62,6 @@ def export_ledger(
     typer.echo(f"wrote {output}", err=True)
 
 
-def _read_text(value: str) -> str:
-    path = Path(value)
-    if path.exists():
-        return path.read_text(encoding="utf-8")
-    return value
-
-
 def verify(
     export: Annotated[Path, typer.Argument(help="A file from 'smartsteps export ledger'.")],
     public_key: Annotated[
@@ -84,29 +77,18 @@ def verify(
     ] = None,
 ) -> None:
     """Verify a ledger export offline: hashes, chains, indexes, roots, signatures."""
-    from procurement.ledger.verify import VerificationFailure, verify_file
+    # The console entry (api/console.py) runs the same check without loading the service;
+    # this is the path for `smartsteps --help`-style discovery and for tests via Typer.
+    from procurement.ledger.verify import main
 
-    key = _read_text(public_key) if public_key is not None else None
-    saved = checkpoint.read_text(encoding="utf-8") if checkpoint is not None else None
-    try:
-        report = verify_file(export, public_key=key, saved_checkpoint=saved, jobs=jobs)
-    except VerificationFailure as failure:
-        typer.echo(f"FAILED at {failure.where}: {failure.reason}", err=True)
-        raise typer.Exit(1) from None
-    except OSError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(2) from None
-    for warning in report.warnings:
-        typer.echo(f"warning: {warning}", err=True)
-    saved_text = (
-        f"; consistent with your checkpoint of size {report.saved_checkpoint_size}"
-        if report.saved_checkpoint_size is not None
-        else ""
-    )
-    typer.echo(
-        f"OK: {report.entries} entries, {report.procurements} procurements, "
-        f"{report.checkpoints} signed checkpoints; root {report.root.hex()}{saved_text}"
-    )
+    argv = [str(export)]
+    if public_key is not None:
+        argv += ["--public-key", public_key]
+    if checkpoint is not None:
+        argv += ["--checkpoint", str(checkpoint)]
+    if jobs is not None:
+        argv += ["--jobs", str(jobs)]
+    raise typer.Exit(main(argv, prog="smartsteps verify"))
 
 
 def register(app: typer.Typer, export_app: typer.Typer) -> None:

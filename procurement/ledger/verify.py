@@ -915,36 +915,50 @@ def public_key_of(key: VerifierKey) -> str:
     return key.text()
 
 
-def main(argv: list[str] | None = None) -> int:
-    """``python -m procurement.ledger.verify EXPORT [--public-key K] [--checkpoint C]``: the
-    same check as ``smartsteps verify`` with nothing but the standard library and
-    ``cryptography`` loaded."""
+def main(argv: list[str] | None = None, prog: str = "python -m procurement.ledger.verify") -> int:
+    """``smartsteps verify EXPORT [--public-key K] [--checkpoint C] [--jobs N]`` (also
+    ``python -m procurement.ledger.verify``): the offline check, with nothing but the
+    standard library and ``cryptography`` loaded. Exit 0 when all holds, 1 at the first bad
+    entry or checkpoint (named on standard error), 2 when the files cannot be read."""
     import argparse
 
-    parser = argparse.ArgumentParser(prog="python -m procurement.ledger.verify")
-    parser.add_argument("export")
-    parser.add_argument("--public-key", help="the verifier key text, or a file holding it")
+    parser = argparse.ArgumentParser(
+        prog=prog,
+        description="Verify a ledger export offline: hashes, chains, indexes, roots, signatures.",
+    )
+    parser.add_argument("export", help="a file from 'smartsteps export ledger'")
+    parser.add_argument("--public-key", help="the verifier key to trust (its text, or a file)")
     parser.add_argument("--checkpoint", help="a checkpoint you saved earlier (a file)")
     parser.add_argument("--jobs", type=int, default=None, help="processes (default 1)")
     args = parser.parse_args(argv)
-    key = args.public_key
-    if key is not None and os.path.exists(key):
-        with open(key, encoding="utf-8") as handle:
-            key = handle.read()
-    saved = None
-    if args.checkpoint is not None:
-        with open(args.checkpoint, encoding="utf-8") as handle:
-            saved = handle.read()
+    if args.jobs is not None and not 1 <= args.jobs <= 256:
+        parser.error("--jobs must lie between 1 and 256")
     try:
+        key = args.public_key
+        if key is not None and os.path.exists(key):
+            with open(key, encoding="utf-8") as handle:
+                key = handle.read()
+        saved = None
+        if args.checkpoint is not None:
+            with open(args.checkpoint, encoding="utf-8") as handle:
+                saved = handle.read()
         report = verify_file(args.export, key, saved, jobs=args.jobs)
     except VerificationFailure as failure:
         print(f"FAILED at {failure.where}: {failure.reason}", file=sys.stderr)  # noqa: T201
         return 1
+    except OSError as exc:
+        print(f"error: {exc}", file=sys.stderr)  # noqa: T201
+        return 2
     for warning in report.warnings:
         print(f"warning: {warning}", file=sys.stderr)  # noqa: T201
+    saved_text = (
+        f"; consistent with your checkpoint of size {report.saved_checkpoint_size}"
+        if report.saved_checkpoint_size is not None
+        else ""
+    )
     print(  # noqa: T201
         f"OK: {report.entries} entries, {report.procurements} procurements, "
-        f"{report.checkpoints} signed checkpoints; root {report.root.hex()}"
+        f"{report.checkpoints} signed checkpoints; root {report.root.hex()}{saved_text}"
     )
     return 0
 

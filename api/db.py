@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from typing import Annotated, Any, Protocol
 
@@ -32,7 +33,14 @@ def configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
     pysqlite's own transaction handling never emits ``BEGIN IMMEDIATE``; a deferred
     transaction that reads and then writes can fail with SQLITE_BUSY at once instead of
     waiting, so write requests start ``BEGIN IMMEDIATE`` (see ``Database.session``).
+
+    Within one process, write transactions also queue on a lock (``_WriteGate``) before
+    ``BEGIN IMMEDIATE``: SQLite's busy handler polls with sleeps of up to 100 ms, so
+    threads waiting there leave the database idle after each commit; a thread waiting on
+    the gate starts the moment the previous writer has committed. Other processes still
+    wait through ``busy_timeout``.
     """
+    gate = _WriteGate(busy_timeout_ms / 1000)
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -47,7 +55,62 @@ def configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Connection) -> None:
         mode = connection.get_execution_options().get("sqlite_begin", "DEFERRED")
-        connection.exec_driver_sql(f"BEGIN {mode}")
+        if mode != "IMMEDIATE":
+            connection.exec_driver_sql(f"BEGIN {mode}")
+            return
+        dbapi_connection = connection.connection.dbapi_connection
+        gate.enter(dbapi_connection)
+        try:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+        except BaseException:
+            gate.leave(dbapi_connection)
+            raise
+
+    dialect = engine.dialect
+    do_commit, do_rollback = dialect.do_commit, dialect.do_rollback
+
+    def _commit(dbapi_connection: Any) -> None:
+        try:
+            do_commit(dbapi_connection)
+        finally:
+            gate.leave(dbapi_connection)
+
+    def _rollback(dbapi_connection: Any) -> None:
+        try:
+            do_rollback(dbapi_connection)
+        finally:
+            gate.leave(dbapi_connection)
+
+    # Per engine (this dialect instance): the gate opens only once COMMIT or ROLLBACK is done.
+    dialect.do_commit = _commit  # type: ignore[method-assign]
+    dialect.do_rollback = _rollback  # type: ignore[method-assign]
+
+
+class _WriteGate:
+    """One write transaction at a time per engine and process (see ``configure_sqlite``).
+
+    A thread that cannot enter within the busy timeout goes on without the gate and leaves
+    the waiting to SQLite, so the gate never fails a request SQLite alone would not fail.
+    """
+
+    def __init__(self, timeout_seconds: float) -> None:
+        self._lock = threading.Lock()
+        self._timeout = timeout_seconds
+        self._holder: int | None = None
+
+    @staticmethod
+    def _key(dbapi_connection: Any) -> int:
+        # The pool hands the dialect its proxy; the begin event sees the raw connection.
+        return id(getattr(dbapi_connection, "dbapi_connection", dbapi_connection))
+
+    def enter(self, dbapi_connection: Any) -> None:
+        if self._lock.acquire(timeout=self._timeout):
+            self._holder = self._key(dbapi_connection)
+
+    def leave(self, dbapi_connection: Any) -> None:
+        if self._holder is not None and self._holder == self._key(dbapi_connection):
+            self._holder = None
+            self._lock.release()
 
 
 class Database(Protocol):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
@@ -210,7 +210,7 @@ def optional_caller(
 OptionalCallerDep = Annotated[Caller | None, Depends(optional_caller)]
 
 
-def role_guard(*roles: Role) -> Callable[[Caller | None], Caller]:
+def role_guard(*roles: Role) -> Callable[[Caller | None], Coroutine[Any, Any, Caller]]:
     """A dependency: 401 without a valid key, 403 for a role not in ``roles``.
 
     Use it as ``Annotated[Caller, Depends(role_guard(Role.admin))]``; the route-guard test
@@ -219,7 +219,7 @@ def role_guard(*roles: Role) -> Callable[[Caller | None], Caller]:
     allowed = frozenset(roles)
     names = " or ".join(sorted(r.value for r in allowed))
 
-    def dependency(caller: OptionalCallerDep) -> Caller:
+    async def dependency(caller: OptionalCallerDep) -> Caller:  # no I/O: no thread hop
         if caller is None:
             raise Unauthorized("This operation needs an API key (Authorization: Bearer <key>).")
         if caller.role not in allowed:

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from typing import Annotated, Any, Protocol
 
+from anyio import CancelScope, CapacityLimiter, to_thread
 from fastapi import Depends, Request
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import Connection
@@ -133,20 +134,41 @@ class EngineDatabase:
         return Session(bind=bind, expire_on_commit=False)
 
 
-def get_session(request: Request) -> Iterator[Session]:
+async def get_session(request: Request) -> AsyncIterator[Session]:
     """The request's session: commit when the route returns, roll back on any error.
 
     Declared with ``scope="function"`` so the commit runs before the response is sent:
     a commit that fails becomes an error response, never a 2xx for a lost write.
+    A session starts no transaction until its first statement, so it is made here on the
+    event loop; the commit, rollback and close run in a worker thread (shielded, outside
+    the thread pool's limit, as FastAPI runs the exit of a sync dependency). A route may
+    commit itself right before returning (then the commit here finds nothing to do).
     """
     database: Database = request.app.state.database
     session = database.session(write=request.method in WRITE_METHODS)
     try:
         yield session
+    except BaseException:
+        with CancelScope(shield=True):
+            await to_thread.run_sync(_rollback_and_close, session, limiter=CapacityLimiter(1))
+        raise
+    with CancelScope(shield=True):
+        await to_thread.run_sync(_commit_and_close, session, limiter=CapacityLimiter(1))
+
+
+def _commit_and_close(session: Session) -> None:
+    try:
         session.commit()
     except BaseException:
         session.rollback()
         raise
+    finally:
+        session.close()
+
+
+def _rollback_and_close(session: Session) -> None:
+    try:
+        session.rollback()
     finally:
         session.close()
 

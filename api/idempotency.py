@@ -19,6 +19,7 @@ from fastapi import Depends, Header, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 from sqlalchemy import Index, Text, UniqueConstraint, delete, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Column, Field, Session, SQLModel, select
@@ -79,7 +80,12 @@ class Idempotency:
     def respond(
         self, status_code: int, payload: Any, headers: dict[str, str] | None = None
     ) -> JSONResponse:
-        content = jsonable_encoder(payload)
+        # A model dumps straight to JSON types (what jsonable_encoder would make of it).
+        content = (
+            payload.model_dump(mode="json", by_alias=True)
+            if isinstance(payload, BaseModel)
+            else jsonable_encoder(payload)
+        )
         if self._record_id is not None:
             self._session.execute(
                 update(IdempotencyRecord)

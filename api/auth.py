@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
@@ -13,7 +13,8 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Request, Security
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from sqlalchemy import update
+from sqlalchemy import bindparam, update
+from sqlalchemy import select as sa_select
 from sqlmodel import Field, Session, SQLModel, select
 
 from api.errors import Forbidden, Unauthorized
@@ -55,6 +56,20 @@ class ApiKey(SQLModel, table=True):
     revoked_at: datetime | None = None
     last_used_at: datetime | None = None
     created_by_key_id: str | None = Field(default=None, max_length=16)
+
+
+_KEYS = ApiKey.__table__  # type: ignore[attr-defined]
+# Built once: a Core statement on the request's connection, no ORM instance per request.
+_SELECT_KEY = sa_select(
+    _KEYS.c.id,
+    _KEYS.c.secret_hash,
+    _KEYS.c.role,
+    _KEYS.c.municipality_code,
+    _KEYS.c.vendor_id,
+    _KEYS.c.revoked_at,
+    _KEYS.c.expires_at,
+    _KEYS.c.last_used_at,
+).where(_KEYS.c.id == bindparam("key_id"))
 
 
 @dataclass(frozen=True)
@@ -132,11 +147,26 @@ def parse_key_id(token: str) -> str | None:
     return parts[1]
 
 
-def authenticate(session: Session, token: str, now: datetime | None = None) -> ApiKey:
+@dataclass(frozen=True)
+class _KeyRow:
+    """The columns of ``api_keys`` a request needs (read without building an ApiKey)."""
+
+    id: str
+    secret_hash: str
+    role: str
+    municipality_code: str | None
+    vendor_id: int | None
+    revoked_at: datetime | None
+    expires_at: datetime | None
+    last_used_at: datetime | None
+
+
+def authenticate(session: Session, token: str, now: datetime | None = None) -> _KeyRow:
     """The live key for ``token``, or Unauthorized saying why not."""
     now = now or utcnow()
     key_id = parse_key_id(token)
-    key = session.get(ApiKey, key_id) if key_id else None
+    row = session.connection().execute(_SELECT_KEY, {"key_id": key_id}).first() if key_id else None
+    key = _KeyRow(*row) if row is not None else None
     if key is None or not hmac.compare_digest(key.secret_hash, _hash_secret(token)):
         raise Unauthorized("The API key is not valid.")
     if key.revoked_at is not None:
@@ -210,7 +240,7 @@ def optional_caller(
 OptionalCallerDep = Annotated[Caller | None, Depends(optional_caller)]
 
 
-def role_guard(*roles: Role) -> Callable[[Caller | None], Caller]:
+def role_guard(*roles: Role) -> Callable[[Caller | None], Coroutine[Any, Any, Caller]]:
     """A dependency: 401 without a valid key, 403 for a role not in ``roles``.
 
     Use it as ``Annotated[Caller, Depends(role_guard(Role.admin))]``; the route-guard test
@@ -219,7 +249,7 @@ def role_guard(*roles: Role) -> Callable[[Caller | None], Caller]:
     allowed = frozenset(roles)
     names = " or ".join(sorted(r.value for r in allowed))
 
-    def dependency(caller: OptionalCallerDep) -> Caller:
+    async def dependency(caller: OptionalCallerDep) -> Caller:  # no I/O: no thread hop
         if caller is None:
             raise Unauthorized("This operation needs an API key (Authorization: Bearer <key>).")
         if caller.role not in allowed:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import threading
+from collections.abc import AsyncIterator
 from typing import Annotated, Any, Protocol
 
+from anyio import CancelScope, CapacityLimiter, to_thread
 from fastapi import Depends, Request
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import Connection
@@ -32,7 +34,14 @@ def configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
     pysqlite's own transaction handling never emits ``BEGIN IMMEDIATE``; a deferred
     transaction that reads and then writes can fail with SQLITE_BUSY at once instead of
     waiting, so write requests start ``BEGIN IMMEDIATE`` (see ``Database.session``).
+
+    Within one process, write transactions also queue on a lock (``_WriteGate``) before
+    ``BEGIN IMMEDIATE``: SQLite's busy handler polls with sleeps of up to 100 ms, so
+    threads waiting there leave the database idle after each commit; a thread waiting on
+    the gate starts the moment the previous writer has committed. Other processes still
+    wait through ``busy_timeout``.
     """
+    gate = _WriteGate(busy_timeout_ms / 1000)
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -47,7 +56,62 @@ def configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Connection) -> None:
         mode = connection.get_execution_options().get("sqlite_begin", "DEFERRED")
-        connection.exec_driver_sql(f"BEGIN {mode}")
+        if mode != "IMMEDIATE":
+            connection.exec_driver_sql(f"BEGIN {mode}")
+            return
+        dbapi_connection = connection.connection.dbapi_connection
+        gate.enter(dbapi_connection)
+        try:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+        except BaseException:
+            gate.leave(dbapi_connection)
+            raise
+
+    dialect = engine.dialect
+    do_commit, do_rollback = dialect.do_commit, dialect.do_rollback
+
+    def _commit(dbapi_connection: Any) -> None:
+        try:
+            do_commit(dbapi_connection)
+        finally:
+            gate.leave(dbapi_connection)
+
+    def _rollback(dbapi_connection: Any) -> None:
+        try:
+            do_rollback(dbapi_connection)
+        finally:
+            gate.leave(dbapi_connection)
+
+    # Per engine (this dialect instance): the gate opens only once COMMIT or ROLLBACK is done.
+    dialect.do_commit = _commit  # type: ignore[method-assign]
+    dialect.do_rollback = _rollback  # type: ignore[method-assign]
+
+
+class _WriteGate:
+    """One write transaction at a time per engine and process (see ``configure_sqlite``).
+
+    A thread that cannot enter within the busy timeout goes on without the gate and leaves
+    the waiting to SQLite, so the gate never fails a request SQLite alone would not fail.
+    """
+
+    def __init__(self, timeout_seconds: float) -> None:
+        self._lock = threading.Lock()
+        self._timeout = timeout_seconds
+        self._holder: int | None = None
+
+    @staticmethod
+    def _key(dbapi_connection: Any) -> int:
+        # The pool hands the dialect its proxy; the begin event sees the raw connection.
+        return id(getattr(dbapi_connection, "dbapi_connection", dbapi_connection))
+
+    def enter(self, dbapi_connection: Any) -> None:
+        if self._lock.acquire(timeout=self._timeout):
+            self._holder = self._key(dbapi_connection)
+
+    def leave(self, dbapi_connection: Any) -> None:
+        if self._holder is not None and self._holder == self._key(dbapi_connection):
+            self._holder = None
+            self._lock.release()
 
 
 class Database(Protocol):
@@ -70,20 +134,41 @@ class EngineDatabase:
         return Session(bind=bind, expire_on_commit=False)
 
 
-def get_session(request: Request) -> Iterator[Session]:
+async def get_session(request: Request) -> AsyncIterator[Session]:
     """The request's session: commit when the route returns, roll back on any error.
 
     Declared with ``scope="function"`` so the commit runs before the response is sent:
     a commit that fails becomes an error response, never a 2xx for a lost write.
+    A session starts no transaction until its first statement, so it is made here on the
+    event loop; the commit, rollback and close run in a worker thread (shielded, outside
+    the thread pool's limit, as FastAPI runs the exit of a sync dependency). A route may
+    commit itself right before returning (then the commit here finds nothing to do).
     """
     database: Database = request.app.state.database
     session = database.session(write=request.method in WRITE_METHODS)
     try:
         yield session
+    except BaseException:
+        with CancelScope(shield=True):
+            await to_thread.run_sync(_rollback_and_close, session, limiter=CapacityLimiter(1))
+        raise
+    with CancelScope(shield=True):
+        await to_thread.run_sync(_commit_and_close, session, limiter=CapacityLimiter(1))
+
+
+def _commit_and_close(session: Session) -> None:
+    try:
         session.commit()
     except BaseException:
         session.rollback()
         raise
+    finally:
+        session.close()
+
+
+def _rollback_and_close(session: Session) -> None:
+    try:
+        session.rollback()
     finally:
         session.close()
 

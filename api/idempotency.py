@@ -10,13 +10,16 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
 from typing import Annotated, Any
 
+from anyio import CancelScope, CapacityLimiter, to_thread
 from fastapi import Depends, Header, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 from sqlalchemy import Index, Text, UniqueConstraint, delete, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Column, Field, Session, SQLModel, select
@@ -77,7 +80,12 @@ class Idempotency:
     def respond(
         self, status_code: int, payload: Any, headers: dict[str, str] | None = None
     ) -> JSONResponse:
-        content = jsonable_encoder(payload)
+        # A model dumps straight to JSON types (what jsonable_encoder would make of it).
+        content = (
+            payload.model_dump(mode="json", by_alias=True)
+            if isinstance(payload, BaseModel)
+            else jsonable_encoder(payload)
+        )
         if self._record_id is not None:
             self._session.execute(
                 update(IdempotencyRecord)
@@ -167,7 +175,7 @@ def _release(request: Request, record_id: int) -> None:
         session.commit()
 
 
-def idempotency(
+async def idempotency(
     request: Request,
     session: SessionDep,
     caller: OptionalCallerDep,
@@ -180,21 +188,31 @@ def idempotency(
             "with the same key and body returns the first response; keys are kept 24 hours.",
         ),
     ] = None,
-) -> Iterator[Idempotency]:
+) -> AsyncIterator[Idempotency]:
+    # Async, so a request without a key costs no thread hop; database work runs in threads.
     if idempotency_key is None or caller is None:
         yield Idempotency(session, None)
         return
     if not (1 <= len(idempotency_key) <= 200) or not idempotency_key.isprintable():
         raise BadRequest("Idempotency-Key must be 1 to 200 printable characters.")
-    record_id = _claim(request, caller.key_id, idempotency_key, digest, utcnow())
+    record_id = await run_in_threadpool(
+        _claim, request, caller.key_id, idempotency_key, digest, utcnow()
+    )
     try:
         yield Idempotency(session, record_id)
     except BaseException:
-        # End the request's transaction first: on SQLite it holds the write lock
-        # (BEGIN IMMEDIATE), and releasing the key in another session would wait for it.
-        session.rollback()
-        _release(request, record_id)
+        with CancelScope(shield=True):
+            await to_thread.run_sync(
+                _abandon, request, session, record_id, limiter=CapacityLimiter(1)
+            )
         raise
+
+
+def _abandon(request: Request, session: Session, record_id: int) -> None:
+    # End the request's transaction first: on SQLite it holds the write lock
+    # (BEGIN IMMEDIATE), and releasing the key in another session would wait for it.
+    session.rollback()
+    _release(request, record_id)
 
 
 IdempotencyDep = Annotated[Idempotency, Depends(idempotency, scope="function")]

@@ -19,9 +19,13 @@ from typing import Any
 
 import rfc8785
 from pydantic import BaseModel, ValidationError
-from sqlalchemy import func
+from sqlalchemy import bindparam, func
+from sqlalchemy import insert as sa_insert
+from sqlalchemy import select as sa_select
+from sqlalchemy import update as sa_update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col, select
 
 from api.auth import Caller, as_utc, ensure, utcnow
@@ -323,7 +327,7 @@ def _as_date(value: Any) -> date:
 
 
 def deadline_applies(
-    rule: Deadline, procurement: Procurement, data: dict[str, Any], on: date
+    rule: Deadline, procurement: Procurement | _AppendHead, data: dict[str, Any], on: date
 ) -> bool:
     if rule.effective_from > on:
         return False
@@ -434,7 +438,9 @@ def _camel(step_type: str) -> str:
     return "".join(part.capitalize() for part in step_type.split("_"))
 
 
-def _check_correction(session: Session, procurement: Procurement, step: CorrectionStep) -> None:
+def _check_correction(
+    session: Session, procurement: Procurement | _AppendHead, step: CorrectionStep
+) -> None:
     """The corrected step exists, and its data with the corrections is still valid."""
     target_seq = step.data.corrects_seq
     assert procurement.id is not None
@@ -469,6 +475,83 @@ def _check_correction(session: Session, procurement: Procurement, step: Correcti
         ) from None
 
 
+# Built once (see procurement.ledger.service): the append path runs these Core statements
+# on the session's connection, without ORM instances, flushes or statement building.
+_PROCUREMENTS = Procurement.__table__  # type: ignore[attr-defined]
+_STEPS = ProcurementStep.__table__  # type: ignore[attr-defined]
+_SELECT_FOR_APPEND = (
+    sa_select(
+        _PROCUREMENTS.c.id,
+        _PROCUREMENTS.c.ocid,
+        _PROCUREMENTS.c.buyer_code,
+        _PROCUREMENTS.c.procedure,
+        _PROCUREMENTS.c.regime,
+        _PROCUREMENTS.c.subject,
+        _PROCUREMENTS.c.last_seq,
+        _PROCUREMENTS.c.last_entry_hash,
+    )
+    .where(_PROCUREMENTS.c.ocid == bindparam("ocid"))
+    .with_for_update()
+)
+_SELECT_TYPES = (
+    sa_select(_STEPS.c.type).where(_STEPS.c.procurement_id == bindparam("pid")).distinct()
+)
+_INSERT_STEP = sa_insert(_STEPS)
+_STEP_COLUMNS = (
+    "procurement_id",
+    "seq",
+    "leaf_index",
+    "type",
+    "occurred_at",
+    "recorded_at",
+    "actor_key_id",
+    "entry_hash",
+    "prev_hash",
+    "findings",
+    "corrects_seq",
+)
+_ADVANCE_PROCUREMENT = (
+    sa_update(_PROCUREMENTS)
+    .where(_PROCUREMENTS.c.id == bindparam("pid"))
+    .values(
+        last_seq=bindparam("new_seq"),
+        last_entry_hash=bindparam("new_hash"),
+        status=bindparam("new_status"),
+    )
+)
+_ADVANCE_PROCUREMENT_KEEP_STATUS = (
+    sa_update(_PROCUREMENTS)
+    .where(_PROCUREMENTS.c.id == bindparam("pid"))
+    .values(last_seq=bindparam("new_seq"), last_entry_hash=bindparam("new_hash"))
+)
+
+
+def _pg_insert_step_and_advance(*, keep_status: bool) -> Any:
+    """PostgreSQL: the step's INSERT and the procurement's UPDATE in one statement (a
+    data-modifying CTE), one round trip fewer while the ledger head lock is held."""
+    step = sa_insert(_STEPS).values({c: bindparam(f"s_{c}") for c in _STEP_COLUMNS}).cte("step")
+    advance = _ADVANCE_PROCUREMENT_KEEP_STATUS if keep_status else _ADVANCE_PROCUREMENT
+    return advance.add_cte(step)
+
+
+_PG_INSERT_STEP_AND_ADVANCE = _pg_insert_step_and_advance(keep_status=False)
+_PG_INSERT_STEP_AND_ADVANCE_KEEP_STATUS = _pg_insert_step_and_advance(keep_status=True)
+
+
+@dataclass(frozen=True)
+class _AppendHead:
+    """The locked procurement row: what an append reads of it."""
+
+    id: int
+    ocid: str
+    buyer_code: str
+    procedure: str
+    regime: str
+    subject: str
+    last_seq: int
+    last_entry_hash: str | None
+
+
 def record_step(
     session: Session,
     ocid: str,
@@ -479,42 +562,52 @@ def record_step(
 ) -> StepRecorded:
     """Append a step: check its order, compute its findings, write its canonical entry."""
     now = now or utcnow()
-    procurement = get_procurement(session, ocid, for_update=True)
+    step_type: str = step.type  # type: ignore[attr-defined]
+    # Work that does not depend on the locked rows is done before the first statement
+    # (on SQLite that statement takes the write lock; on PostgreSQL the row lock).
+    data: dict[str, Any] = step.data.model_dump(mode="json", by_alias=True)  # type: ignore[attr-defined]
+    documents = [d.model_dump(mode="json") for d in step.documents]
+    occurred_at = rfc3339(step.occurred_at)
+    recorded_at = rfc3339(now)
+    if session.new or session.dirty or session.deleted:
+        session.flush()  # Core statements below do not autoflush
+    connection = session.connection()
+    row = connection.execute(_SELECT_FOR_APPEND, {"ocid": ocid}).first()
+    if row is None:
+        raise ProcurementNotFound(ocid)
+    procurement = _AppendHead(*row)
     ensure(
         caller.acts_for_municipality(procurement.buyer_code),
         f"This key may not record steps for municipality {procurement.buyer_code}.",
     )
-    assert procurement.id is not None
-    step_type: str = step.type  # type: ignore[attr-defined]
     proc = procedure(procurement.procedure)
     if step_type != "correction" and proc.step(step_type) is None:
         raise InvalidProcurement(
             f"'{step_type}' is not a step of the procedure '{proc.id}'; see /v1/procedures.",
             "/type",
         )
-    types = _recorded_types(session, procurement.id)
+    types = set(connection.execute(_SELECT_TYPES, {"pid": procurement.id}).scalars())
     if step_type == "correction":
         assert isinstance(step, CorrectionStep)
         _check_correction(session, procurement, step)
     else:
         _check_order(proc, step_type, types)
 
-    data: dict[str, Any] = step.data.model_dump(mode="json", by_alias=True)  # type: ignore[attr-defined]
-    documents = [d.model_dump(mode="json") for d in step.documents]
     seq = procurement.last_seq + 1
     findings = _findings_on_record(session, procurement, proc, step_type, seq, step, data)
     findings_json = [f.model_dump(mode="json") for f in findings]
 
     leaf_index = ledger.next_leaf_index(session)
+    prev_hash = procurement.last_entry_hash
     document: dict[str, Any] = {
         "v": ENTRY_VERSION,
         "ocid": procurement.ocid,
         "seq": seq,
         "leaf_index": leaf_index,
-        "prev_hash": procurement.last_entry_hash,
+        "prev_hash": prev_hash,
         "type": step_type,
-        "occurred_at": rfc3339(step.occurred_at),
-        "recorded_at": rfc3339(now),
+        "occurred_at": occurred_at,
+        "recorded_at": recorded_at,
         "actor": caller.key_id,
         "data": data,
         "documents": documents,
@@ -523,28 +616,40 @@ def record_step(
     entry_bytes: bytes = rfc8785.dumps(document)
     entry_hash = hashlib.sha256(entry_bytes).hexdigest()
     ledger.append_entry(session, leaf_index, entry_bytes)
-    session.add(
-        ProcurementStep(
-            procurement_id=procurement.id,
-            seq=seq,
-            leaf_index=leaf_index,
-            type=step_type,
-            occurred_at=step.occurred_at,
-            recorded_at=now,
-            actor_key_id=caller.key_id,
-            entry_hash=entry_hash,
-            prev_hash=procurement.last_entry_hash,
-            findings=findings_json,
-            corrects_seq=data.get("corrects_seq") if step_type == "correction" else None,
-        )
-    )
-    prev_hash = procurement.last_entry_hash
-    procurement.last_seq = seq
-    procurement.last_entry_hash = entry_hash
+    step_row: dict[str, Any] = {
+        "procurement_id": procurement.id,
+        "seq": seq,
+        "leaf_index": leaf_index,
+        "type": step_type,
+        "occurred_at": step.occurred_at,
+        "recorded_at": now,
+        "actor_key_id": caller.key_id,
+        "entry_hash": entry_hash,
+        "prev_hash": prev_hash,
+        "findings": findings_json,
+        "corrects_seq": data.get("corrects_seq") if step_type == "correction" else None,
+    }
+    advanced: dict[str, Any] = {"last_seq": seq, "last_entry_hash": entry_hash}
+    head_params: dict[str, Any] = {"pid": procurement.id, "new_seq": seq, "new_hash": entry_hash}
     if step_type != "correction":
-        procurement.status = derive_status(types | {step_type})
-    session.add(procurement)
-    session.flush()
+        advanced["status"] = head_params["new_status"] = derive_status(types | {step_type})
+    keep_status = step_type == "correction"
+    if connection.dialect.name == "postgresql":
+        connection.execute(
+            _PG_INSERT_STEP_AND_ADVANCE_KEEP_STATUS if keep_status else _PG_INSERT_STEP_AND_ADVANCE,
+            {**{f"s_{c}": v for c, v in step_row.items()}, **head_params},
+        )
+    else:
+        connection.execute(_INSERT_STEP, step_row)
+        connection.execute(
+            _ADVANCE_PROCUREMENT_KEEP_STATUS if keep_status else _ADVANCE_PROCUREMENT,
+            head_params,
+        )
+    # A Procurement this session already holds must not keep the old head.
+    loaded = session.identity_map.get(session.identity_key(Procurement, procurement.id))
+    if loaded is not None:
+        for name, value in advanced.items():
+            set_committed_value(loaded, name, value)
     return StepRecorded(
         ocid=procurement.ocid,
         seq=seq,
@@ -560,7 +665,7 @@ def record_step(
 
 def _findings_on_record(
     session: Session,
-    procurement: Procurement,
+    procurement: Procurement | _AppendHead,
     proc: Procedure,
     step_type: str,
     seq: int,

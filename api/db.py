@@ -141,8 +141,8 @@ async def get_session(request: Request) -> AsyncIterator[Session]:
     a commit that fails becomes an error response, never a 2xx for a lost write.
     A session starts no transaction until its first statement, so it is made here on the
     event loop; the commit, rollback and close run in a worker thread (shielded, outside
-    the thread pool's limit, as FastAPI runs the exit of a sync dependency). A route may
-    commit itself right before returning (then the commit here finds nothing to do).
+    the thread pool's limit, as FastAPI runs the exit of a sync dependency). Routes and
+    services never commit: this is the one place.
     """
     database: Database = request.app.state.database
     session = database.session(write=request.method in WRITE_METHODS)

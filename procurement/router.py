@@ -124,14 +124,9 @@ def record_step(
 ) -> JSONResponse:
     """Record a step (append-only); breached deadlines come back as findings."""
     recorded = service.record_step(session, ocid, step, caller)
-    response = idem.respond(
+    return idem.respond(
         201, recorded, headers={"Location": f"/v1/procurements/{ocid}/steps/{recorded.seq}"}
     )
-    # Commit here, in this worker thread, as the request session would right after: the
-    # write lock (SQLite) or the ledger head row lock (PostgreSQL) is then not held over
-    # the hop back to the event loop. A failing commit still becomes an error response.
-    session.commit()
-    return response
 
 
 @router.get(

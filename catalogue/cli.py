@@ -13,11 +13,6 @@ import_app = typer.Typer(help="Import official registers.")
 seed_app = typer.Typer(help="Demo content.")
 
 
-def register(app: typer.Typer) -> None:
-    app.add_typer(import_app, name="import")
-    app.add_typer(seed_app, name="seed")
-
-
 def _session() -> Session:
     from api.db import make_engine
     from api.settings import get_settings

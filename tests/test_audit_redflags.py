@@ -12,7 +12,7 @@ import pytest
 
 from procurement.audit import redflags as rf
 from procurement.audit.ocds import ProcurementHeader
-from tests.factories_audit import WINNER, happy_path, header
+from tests.factories_audit import THIRD, WINNER, happy_path, header
 
 Entries = list[dict[str, Any]]
 LATE = date(2030, 1, 1)
@@ -134,6 +134,23 @@ CASES: list[tuple[str, str, dict[str, Any], Callable[[Entries], Entries], date, 
         True,
     ),
     (rf.SINGLE_BID, "three bids", {}, identity, LATE, False),
+    (rf.WINNER_NOT_AMONG_BIDDERS, "winner among the bids", {}, identity, LATE, False),
+    (
+        rf.WINNER_NOT_AMONG_BIDDERS,
+        "winner never bid",
+        {},
+        set_data("selection_decided", winner_ico="00064581"),
+        LATE,
+        True,
+    ),
+    (
+        rf.WINNER_NOT_AMONG_BIDDERS,
+        "winner was excluded",
+        {},
+        set_data("selection_decided", winner_ico=THIRD["ico"]),
+        LATE,
+        True,
+    ),
     (
         rf.SINGLE_BID,
         "one bid in JŘBU is expected",
@@ -299,7 +316,7 @@ def test_rule(
     assert bool(flags) is flagged, [f.explanation for f in flags]
     for flag in flags:
         assert flag.ocid == head["ocid"]
-        assert flag.legal_reference or rule == rf.SINGLE_BID
+        assert flag.legal_reference or rule in (rf.SINGLE_BID, rf.WINNER_NOT_AMONG_BIDDERS)
         assert flag.evidence
         assert all(e.seq >= 1 and e.leaf_index >= 0 for e in flag.evidence)
         assert flag.explanation

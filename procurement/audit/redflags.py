@@ -32,6 +32,7 @@ PRICE_PAID_NOT_PUBLISHED = "price_paid_not_published"
 PAID_ABOVE_CONTRACT_VALUE = "paid_above_contract_value"
 AMENDMENTS_ABOVE_SHARE = "amendments_above_share"
 SPLIT_CONTRACTS = "split_contracts"
+WINNER_NOT_AMONG_BIDDERS = "winner_not_among_bidders"
 
 # rule id -> (legal reference or None, what it means); the list served with the flags.
 RULES: dict[str, tuple[str | None, str]] = {
@@ -66,6 +67,11 @@ RULES: dict[str, tuple[str | None, str]] = {
         "§ 222 odst. 4 ZZVZ",
         "Amendments change the contract value by more than the share the law allows "
         "without a new procedure.",
+    ),
+    WINNER_NOT_AMONG_BIDDERS: (
+        None,
+        "The selected supplier is not among the recorded bids, or its bid had been excluded "
+        "in the evaluation (a record error or a selection outside the competition).",
     ),
     SPLIT_CONTRACTS: (
         "§ 16 a § 18 ZZVZ; limity § 27 ZZVZ",
@@ -283,6 +289,37 @@ def single_bid(header: ProcurementHeader, entries: Sequence[Mapping[str, Any]]) 
             [last],
             f"One bid received ({bids[0].get('name') or bids[0].get('ico')}).",
             bidders=1,
+        )
+    ]
+
+
+def winner_not_among_bidders(
+    header: ProcurementHeader, entries: Sequence[Mapping[str, Any]]
+) -> list[RedFlag]:
+    openings = _of_type(entries, "bids_opened")
+    selections = _of_type(entries, "selection_decided")
+    if not openings or not selections:
+        return []
+    selection = selections[-1]
+    winner = (selection.get("data") or {}).get("winner_ico")
+    bidders = {bid.get("ico") for o in openings for bid in (o.get("data") or {}).get("bids") or []}
+    evaluations = _of_type(entries, "evaluation_completed")
+    excluded = {
+        item.get("ico") for e in evaluations for item in (e.get("data") or {}).get("excluded") or []
+    }
+    if winner in bidders and winner not in excluded:
+        return []
+    if winner not in bidders:
+        evidence, why = [*openings, selection], "is not among the recorded bids"
+    else:
+        evidence, why = [*evaluations, selection], "had been excluded in the evaluation"
+    return [
+        _flag(
+            WINNER_NOT_AMONG_BIDDERS,
+            header,
+            evidence,
+            f"The selected supplier (IČO {winner}) {why}.",
+            winner_ico=winner,
         )
     ]
 
@@ -530,6 +567,7 @@ def procurement_flags(
     steps = effective_entries(entries)
     return [
         *single_bid(header, steps),
+        *winner_not_among_bidders(header, steps),
         *short_bid_period(header, steps),
         *contract_before_objection_period(header, steps, config),
         *contract_not_published(header, steps, config, as_of),

@@ -18,6 +18,7 @@ RuleId = Literal[
     "price_paid_not_published",
     "paid_above_contract_value",
     "amendments_above_share",
+    "winner_not_among_bidders",
     "split_contracts",
 ]
 

@@ -508,6 +508,7 @@ RULE_STEP_TYPES: dict[str, tuple[str, ...]] = {
     "price_paid_not_published": ("completed",),
     "paid_above_contract_value": ("payment_made",),
     "amendments_above_share": ("contract_amended",),
+    "winner_not_among_bidders": ("selection_decided",),
 }
 
 

@@ -117,13 +117,16 @@ def export_procurements(
     publisher = get_settings().ocds_publisher_name
 
     def make(session: Session) -> Iterator[Any]:
-        if format == "csv":
-            return service.stream_procurements_csv(session, filters, delimiter=delimiter, bom=bom)
-        if format == "ocds":
-            return service.stream_procurements_ocds(
-                session, filters, base_url=base_url, publisher=publisher
-            )
-        return service.stream_procurements_jsonl(session, filters)
+        return service.export_stream(
+            session,
+            "procurements",
+            format,
+            filters,
+            delimiter=delimiter,
+            bom=bom,
+            base_url=base_url,
+            publisher=publisher,
+        )
 
     _run(make, lambda s: service.count_procurements(s, filters), output, "procurements")
 
@@ -147,13 +150,16 @@ def export_steps(
     publisher = get_settings().ocds_publisher_name
 
     def make(session: Session) -> Iterator[Any]:
-        if format == "csv":
-            return service.stream_steps_csv(session, filters, delimiter=delimiter, bom=bom)
-        if format == "ocds":
-            return service.stream_steps_ocds(
-                session, filters, base_url=base_url, publisher=publisher
-            )
-        return service.stream_steps_jsonl(session, filters)
+        return service.export_stream(
+            session,
+            "steps",
+            format,
+            filters,
+            delimiter=delimiter,
+            bom=bom,
+            base_url=base_url,
+            publisher=publisher,
+        )
 
     _run(make, lambda s: service.count_steps(s, filters), output, "steps")
 

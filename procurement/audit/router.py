@@ -182,13 +182,16 @@ def export_procurements(
         raise NothingToPackage()
 
     def chunks(session: Session) -> Iterator[Any]:
-        if format == "csv":
-            return service.stream_procurements_csv(session, filters, delimiter=delimiter, bom=bom)
-        if format == "ocds":
-            return service.stream_procurements_ocds(
-                session, filters, base_url=base, publisher=publisher
-            )
-        return service.stream_procurements_jsonl(session, filters)
+        return service.export_stream(
+            session,
+            "procurements",
+            format,
+            filters,
+            delimiter=delimiter,
+            bom=bom,
+            base_url=base,
+            publisher=publisher,
+        )
 
     return _streamed(request, chunks, format, "procurements")
 
@@ -218,11 +221,16 @@ def export_steps(
         raise NothingToPackage()
 
     def chunks(session: Session) -> Iterator[Any]:
-        if format == "csv":
-            return service.stream_steps_csv(session, filters, delimiter=delimiter, bom=bom)
-        if format == "ocds":
-            return service.stream_steps_ocds(session, filters, base_url=base, publisher=publisher)
-        return service.stream_steps_jsonl(session, filters)
+        return service.export_stream(
+            session,
+            "steps",
+            format,
+            filters,
+            delimiter=delimiter,
+            bom=bom,
+            base_url=base,
+            publisher=publisher,
+        )
 
     return _streamed(request, chunks, format, "steps")
 

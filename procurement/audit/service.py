@@ -617,3 +617,25 @@ def _contract_entries(session: Session, ids: list[int]) -> dict[int, list[dict[s
     for procurement_id, raw in session.execute(query):
         out.setdefault(procurement_id, []).append(json.loads(raw))
     return out
+
+
+def export_stream(
+    session: Session,
+    kind: str,
+    fmt: str,
+    filters: ExportFilters,
+    *,
+    delimiter: str,
+    bom: bool,
+    base_url: str,
+    publisher: str,
+) -> Iterator[Any]:
+    """The chunks of a bulk export: ``kind`` procurements or steps, ``fmt`` jsonl, csv or
+    ocds (the one dispatch the HTTP routes and the CLI share)."""
+    if fmt == "csv":
+        csv_stream = stream_steps_csv if kind == "steps" else stream_procurements_csv
+        return csv_stream(session, filters, delimiter=delimiter, bom=bom)
+    if fmt == "ocds":
+        ocds_stream = stream_steps_ocds if kind == "steps" else stream_procurements_ocds
+        return ocds_stream(session, filters, base_url=base_url, publisher=publisher)
+    return (stream_steps_jsonl if kind == "steps" else stream_procurements_jsonl)(session, filters)

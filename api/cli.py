@@ -26,6 +26,7 @@ app.add_typer(db_app, name="db")
 app.add_typer(keys_app, name="keys")
 import_app = typer.Typer(help="Import official registers and reference lists.")
 app.add_typer(import_app, name="import")
+# Each domain owns its commands; the groups are composed here.
 import_app.command("municipalities")(catalogue_cli.import_municipalities)
 import_app.command("cpv")(procurement_cli.import_cpv_list)
 app.add_typer(catalogue_cli.seed_app, name="seed")

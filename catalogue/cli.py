@@ -9,7 +9,6 @@ from typing import Annotated
 import typer
 from sqlmodel import Session
 
-import_app = typer.Typer(help="Import official registers.")
 seed_app = typer.Typer(help="Demo content.")
 
 
@@ -20,7 +19,6 @@ def _session() -> Session:
     return Session(make_engine(get_settings()))
 
 
-@import_app.command("municipalities")
 def import_municipalities(
     file: Annotated[
         Path,

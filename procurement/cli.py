@@ -10,10 +10,7 @@ from sqlmodel import Session
 
 from api.settings import get_settings
 
-import_app = typer.Typer(help="Import reference data.")
 
-
-@import_app.command("cpv")
 def import_cpv_list(
     file: Annotated[
         Path,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +26,7 @@ from api.pagination import load_secret, set_cursor_secret
 from api.ratelimit import AnonymousRateLimitMiddleware, RateLimits
 from api.routes import api_routes, is_guarded
 from api.settings import Settings, get_settings
+from api.writer import WriteQueue
 from procurement import router as procurement_router
 from procurement.audit import router as audit_router
 from procurement.ledger import router as ledger_router
@@ -61,9 +64,16 @@ def _routers() -> list[Any]:
     return routers
 
 
+@asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    yield
+    app.state.write_queue.stop()  # the queued writes are committed and answered first
+
+
 def create_app(settings: Settings | None = None, database: Database | None = None) -> FastAPI:
     settings = settings or get_settings()
     app = FastAPI(
+        lifespan=_lifespan,
         title=API_TITLE,
         version=API_VERSION,
         description=API_DESCRIPTION,
@@ -73,6 +83,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     )
     app.state.settings = settings
     app.state.database = database or EngineDatabase(make_engine(settings))
+    app.state.write_queue = WriteQueue(app.state.database)
     set_cursor_secret(load_secret(settings.effective_secret_key_path))
     ledger_service.configure_from(settings)  # creates the signing key on first start
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+import threading
+import time
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -12,6 +14,7 @@ from enum import StrEnum
 from typing import Annotated, Any
 
 from fastapi import Depends, Request, Security
+from fastapi.concurrency import run_in_threadpool
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import bindparam, update
 from sqlalchemy import select as sa_select
@@ -176,7 +179,47 @@ def authenticate(session: Session, token: str, now: datetime | None = None) -> _
     return key
 
 
+class VerifiedKeys:
+    """Keys checked against the database recently, by the hash of their secret.
+
+    A request whose key was checked less than ``ttl`` seconds ago needs no database read
+    and no thread hop (about a fifth of an append's server time, bench/bench_ledger.py).
+    An entry never outlives the key's own expiry. ``forget_all`` runs when a key is
+    revoked, so the revoking process refuses the key at once; other processes refuse it
+    within ``ttl``.
+    """
+
+    def __init__(self, capacity: int = 10_000) -> None:
+        self._capacity = capacity
+        self._entries: dict[str, tuple[float, Caller]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, digest: str) -> Caller | None:
+        entry = self._entries.get(digest)
+        if entry is None or entry[0] <= time.monotonic():
+            return None
+        return entry[1]
+
+    def put(self, digest: str, caller: Caller, ttl: float, expires_at: datetime | None) -> None:
+        if ttl <= 0:
+            return
+        if expires_at is not None:
+            ttl = min(ttl, (as_utc(expires_at) - utcnow()).total_seconds())
+        with self._lock:
+            if len(self._entries) >= self._capacity:
+                self._entries.clear()
+            self._entries[digest] = (time.monotonic() + ttl, caller)
+
+    def forget_all(self) -> None:
+        with self._lock:
+            self._entries.clear()
+
+
+verified_keys = VerifiedKeys()
+
+
 def revoke_key(session: Session, key_id: str, now: datetime | None = None) -> ApiKey | None:
+    verified_keys.forget_all()
     key = session.get(ApiKey, key_id)
     if key is None:
         return None
@@ -201,7 +244,7 @@ bearer = HTTPBearer(
 )
 
 
-def optional_caller(
+async def optional_caller(
     request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Security(bearer)],
 ) -> Caller | None:
@@ -214,9 +257,17 @@ def optional_caller(
     # Counted before the key is checked, so guessing keys costs budget too.
     who = f"key:{key_id}" if key_id else f"ip:{client_address(request.scope)}"
     request.app.state.rate_limits.check(who, request.url.path, anonymous=key_id is None)
+    digest = _hash_secret(credentials.credentials)
+    caller = verified_keys.get(digest)
+    if caller is None:
+        caller = await run_in_threadpool(_check_key, request, credentials.credentials, digest)
+    return caller
+
+
+def _check_key(request: Request, token: str, digest: str) -> Caller:
     database = request.app.state.database
     with database.session(write=False) as session:
-        key = authenticate(session, credentials.credentials)
+        key = authenticate(session, token)
         caller = Caller(
             key_id=key.id,
             role=Role(key.role),
@@ -234,6 +285,8 @@ def optional_caller(
                 update(ApiKey).where(ApiKey.id == key.id).values(last_used_at=utcnow())  # type: ignore[arg-type]
             )
             session.commit()
+    ttl = request.app.state.settings.auth_cache_seconds
+    verified_keys.put(digest, caller, ttl, key.expires_at)
     return caller
 
 

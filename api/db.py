@@ -149,11 +149,22 @@ async def get_session(request: Request) -> AsyncIterator[Session]:
     try:
         yield session
     except BaseException:
+        if _untouched(session):
+            session.close()
+            raise
         with CancelScope(shield=True):
             await to_thread.run_sync(_rollback_and_close, session, limiter=CapacityLimiter(1))
         raise
+    if _untouched(session):  # e.g. the route's writes went through the write queue
+        session.close()
+        return
     with CancelScope(shield=True):
         await to_thread.run_sync(_commit_and_close, session, limiter=CapacityLimiter(1))
+
+
+def _untouched(session: Session) -> bool:
+    """No transaction was begun and nothing waits to be flushed: nothing to commit."""
+    return not (session.in_transaction() or session.new or session.dirty or session.deleted)
 
 
 def _commit_and_close(session: Session) -> None:

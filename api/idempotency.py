@@ -78,8 +78,15 @@ class Idempotency:
         self._record_id = record_id
 
     def respond(
-        self, status_code: int, payload: Any, headers: dict[str, str] | None = None
+        self,
+        status_code: int,
+        payload: Any,
+        headers: dict[str, str] | None = None,
+        *,
+        session: Session | None = None,
     ) -> JSONResponse:
+        """The response, stored with the key in ``session`` (the write's own transaction;
+        the request's session unless the write went through the write queue)."""
         # A model dumps straight to JSON types (what jsonable_encoder would make of it).
         content = (
             payload.model_dump(mode="json", by_alias=True)
@@ -87,7 +94,7 @@ class Idempotency:
             else jsonable_encoder(payload)
         )
         if self._record_id is not None:
-            self._session.execute(
+            (session or self._session).execute(
                 update(IdempotencyRecord)
                 .where(IdempotencyRecord.id == self._record_id)  # type: ignore[arg-type]
                 .values(

@@ -41,7 +41,18 @@ class Settings(BaseSettings):
         description="The checkpoint origin line (a schema-less URL naming this log).",
     )
     checkpoint_interval_seconds: float = Field(
-        default=0.0, ge=0, description="0 signs a checkpoint after every append."
+        default=0.0,
+        ge=0,
+        description="0 signs a checkpoint after every commit that appended (each append is "
+        "covered by a checkpoint before it is acknowledged).",
+    )
+    auth_cache_seconds: float = Field(
+        default=2.0,
+        ge=0,
+        le=60,
+        description="A key checked against the database is trusted for this long without "
+        "another read. A revocation takes effect at once in the process that revoked it, and "
+        "within this time in other processes; 0 reads the key on every request.",
     )
     secret_key_path: Path | None = Field(
         default=None, description="HMAC key for cursors; default <data_dir>/secret.key"

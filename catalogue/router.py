@@ -72,7 +72,7 @@ RadiusQuery = Annotated[
 ]
 
 
-def reader(request: Request) -> Caller | None:
+async def reader(request: Request) -> Caller | None:
     """The caller of a public read, if a key is sent (it shows non-public contacts).
 
     Not a security dependency: the catalogue is public, so the OpenAPI document must not
@@ -84,7 +84,7 @@ def reader(request: Request) -> Caller | None:
     credentials = None
     if scheme.lower() == "bearer" and token.strip():
         credentials = HTTPAuthorizationCredentials(scheme=scheme, credentials=token.strip())
-    return optional_caller(request, credentials)
+    return await optional_caller(request, credentials)
 
 
 ReaderDep = Annotated[Caller | None, Depends(reader)]

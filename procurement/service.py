@@ -1,10 +1,11 @@
 """The procurement trail: create procurements, record steps (one hash-chained ledger entry
 each), derive findings, status and the timeline. Services flush; the request commits.
 
-Appending a step is a handful of indexed statements: lock the procurement row (its chain
-head), read the distinct step types recorded so far, read only the steps a deadline rule
-refers to, take the ledger head (next_leaf_index), insert the entry and the step, advance
-both heads. Lock order everywhere: procurement row first, then the ledger head.
+Appending a step is a handful of indexed statements: take the ledger head
+(next_leaf_index), lock the procurement row (its chain head), read the distinct step types
+recorded so far, read only the steps a deadline rule refers to, insert the entry and the
+step, advance both heads. Lock order everywhere: the ledger head first, then the
+procurement row (a transaction may hold several appends, see api/writer.py).
 """
 
 from __future__ import annotations
@@ -571,6 +572,10 @@ def record_step(
     recorded_at = rfc3339(now)
     if session.new or session.dirty or session.deleted:
         session.flush()  # Core statements below do not autoflush
+    # The ledger head is locked before the procurement row, in every transaction that
+    # appends: a transaction holding several appends (the write queue) must take its locks
+    # in the same order as any other, or two of them could deadlock on PostgreSQL.
+    leaf_index = ledger.next_leaf_index(session)
     connection = session.connection()
     row = connection.execute(_SELECT_FOR_APPEND, {"ocid": ocid}).first()
     if row is None:
@@ -597,7 +602,6 @@ def record_step(
     findings = _findings_on_record(session, procurement, proc, step_type, seq, step, data)
     findings_json = [f.model_dump(mode="json") for f in findings]
 
-    leaf_index = ledger.next_leaf_index(session)
     prev_hash = procurement.last_entry_hash
     document: dict[str, Any] = {
         "v": ENTRY_VERSION,

@@ -5,12 +5,14 @@ from __future__ import annotations
 from datetime import timedelta
 
 from fastapi.testclient import TestClient
-from sqlalchemy import func
+from sqlalchemy import func, text
 from sqlmodel import Session, select
 
-from api.auth import ApiKey, Role, utcnow
+from api.app import create_app
+from api.auth import ApiKey, Caller, Role, VerifiedKeys, utcnow
 from api.idempotency import IdempotencyRecord
-from tests.conftest import MakeKey
+from api.settings import Settings
+from tests.conftest import MakeKey, TestDatabase
 
 PROBLEM = "application/problem+json"
 
@@ -275,3 +277,47 @@ def test_failed_request_frees_its_idempotency_key(client: TestClient, make_key: 
     assert client.post("/v1/keys", json=body, headers=headers).status_code == 422
     # The same request again is evaluated again, not answered 409 "in flight".
     assert client.post("/v1/keys", json=body, headers=headers).status_code == 422
+
+
+def _revoke_behind_the_app(session: Session, headers: dict[str, str]) -> None:
+    """Revoke a key with SQL, as another server process would: this app is not told."""
+    key_id = headers["Authorization"].removeprefix("Bearer ").split("_")[1]
+    session.execute(
+        text("UPDATE api_keys SET revoked_at = :now WHERE id = :id"),
+        {"now": utcnow(), "id": key_id},
+    )
+    session.commit()
+
+
+def test_a_checked_key_is_trusted_for_the_cache_time(
+    client: TestClient, make_key: MakeKey, session: Session
+) -> None:
+    auditor = make_key(Role.auditor)
+    assert client.get("/v1/me", headers=auditor).status_code == 200
+    _revoke_behind_the_app(session, auditor)
+    # Within auth_cache_seconds (2 s by default) the key checked a moment ago still passes.
+    assert client.get("/v1/me", headers=auditor).status_code == 200
+
+
+def test_without_the_cache_a_revocation_elsewhere_counts_at_once(
+    settings: Settings, database: TestDatabase, make_key: MakeKey, session: Session
+) -> None:
+    uncached = create_app(settings.model_copy(update={"auth_cache_seconds": 0}), database)
+    with TestClient(uncached, raise_server_exceptions=False) as client:
+        auditor = make_key(Role.auditor)
+        assert client.get("/v1/me", headers=auditor).status_code == 200
+        _revoke_behind_the_app(session, auditor)
+        response = client.get("/v1/me", headers=auditor)
+    assert response.status_code == 401
+    assert "revoked" in response.json()["detail"]
+
+
+def test_a_cached_key_never_outlives_its_expiry() -> None:
+    keys = VerifiedKeys()
+    caller = Caller(key_id="k1", role=Role.admin)
+    keys.put("gone", caller, ttl=60, expires_at=utcnow() - timedelta(seconds=1))
+    keys.put("live", caller, ttl=60, expires_at=utcnow() + timedelta(hours=1))
+    assert keys.get("gone") is None
+    assert keys.get("live") == caller
+    keys.forget_all()
+    assert keys.get("live") is None

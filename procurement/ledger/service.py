@@ -2,7 +2,9 @@
 
 An append costs a constant number of statements: the head row (locked, read once per
 transaction), one INSERT of the entry (with the interior nodes it completes, on average
-one), one UPDATE of the head and, when one is due, one INSERT of a checkpoint.
+one) and one UPDATE of the head. A checkpoint, when one is due, is signed as the
+transaction commits (``_seal``), for the tree it leaves: one signature and one INSERT per
+commit, however many appends the commit holds (the write queue commits several at once).
 """
 
 from __future__ import annotations
@@ -15,7 +17,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import bindparam, event, insert, select, update
+from sqlalchemy.orm import Session as OrmSession
+from sqlalchemy.orm import SessionTransaction
 from sqlmodel import Session, col
 from sqlmodel import select as model_select
 
@@ -28,6 +32,7 @@ _HEAD = LedgerHead.__table__  # type: ignore[attr-defined]
 _ENTRIES = LedgerEntry.__table__  # type: ignore[attr-defined]
 _CHECKPOINTS = LedgerCheckpoint.__table__  # type: ignore[attr-defined]
 _INFO_KEY = "smartsteps.ledger_head"
+_SEAL_KEY = "smartsteps.ledger_seal"  # a checkpoint is due when this transaction commits
 
 # Built once: executing a prepared construct skips statement building and cache-key work,
 # which otherwise costs more than the database round trips of an append.
@@ -41,9 +46,9 @@ _INSERT_CHECKPOINT = insert(_CHECKPOINTS)
 _UPDATE_HEAD = update(_HEAD).where(_HEAD.c.id == 1)
 
 
-def _pg_append(*, with_checkpoint: bool) -> Any:
-    """PostgreSQL: the entry's INSERT, the checkpoint's (when due) and the head's UPDATE in
-    one statement (data-modifying CTEs): fewer round trips while the head lock is held."""
+def _pg_append() -> Any:
+    """PostgreSQL: the entry's INSERT and the head's UPDATE in one statement (a
+    data-modifying CTE): one round trip while the head lock is held."""
     entry = insert(_ENTRIES).values(
         {c: bindparam(f"e_{c}") for c in ("leaf_index", "entry_bytes", "leaf_hash", "nodes")}
     )
@@ -52,17 +57,10 @@ def _pg_append(*, with_checkpoint: bool) -> Any:
         .where(_HEAD.c.id == 1)
         .values({c: bindparam(f"h_{c}") for c in ("size", "frontier", "checkpoint_at")})
     )
-    head = head.add_cte(entry.cte("new_entry"))
-    if with_checkpoint:
-        checkpoint = insert(_CHECKPOINTS).values(
-            {c: bindparam(f"c_{c}") for c in ("tree_size", "root_hash", "note", "created_at")}
-        )
-        head = head.add_cte(checkpoint.cte("new_checkpoint"))
-    return head
+    return head.add_cte(entry.cte("new_entry"))
 
 
-_PG_APPEND = _pg_append(with_checkpoint=False)
-_PG_APPEND_WITH_CHECKPOINT = _pg_append(with_checkpoint=True)
+_PG_APPEND = _pg_append()
 
 
 def leaf_hash(entry_bytes: bytes) -> bytes:
@@ -190,6 +188,7 @@ def append_entry(session: Session, leaf_index: int, entry_bytes: bytes) -> Ledge
     )
     if due:
         checkpoint_at = now
+        session.info[_SEAL_KEY] = frontier.size
     head_values = {
         "size": frontier.size,
         "frontier": frontier.pack(),
@@ -198,19 +197,9 @@ def append_entry(session: Session, leaf_index: int, entry_bytes: bytes) -> Ledge
     if connection.dialect.name == "postgresql":
         params = {f"e_{k}": v for k, v in entry.items()}
         params.update((f"h_{k}", v) for k, v in head_values.items())
-        if due:
-            root = frontier.root()
-            params.update(
-                c_tree_size=frontier.size,
-                c_root_hash=root,
-                c_note=config.get_signer().sign(frontier.size, root),
-                c_created_at=datetime.fromtimestamp(now, UTC),
-            )
-        connection.execute(_PG_APPEND_WITH_CHECKPOINT if due else _PG_APPEND, params)
+        connection.execute(_PG_APPEND, params)
     else:
         connection.execute(_INSERT_ENTRY, entry)
-        if due:
-            _insert_checkpoint(session, config.get_signer(), frontier.size, frontier.root(), now)
         connection.execute(_UPDATE_HEAD, head_values)
     head.size, head.frontier, head.checkpoint_at = frontier.size, frontier, checkpoint_at
     return LedgerEntry(leaf_index=leaf_index, entry_bytes=entry_bytes, leaf_hash=leaf)
@@ -230,6 +219,33 @@ def _insert_checkpoint(
     )
 
 
+@event.listens_for(OrmSession, "before_commit")
+def _seal(session: OrmSession) -> None:
+    """Sign the tree this transaction leaves when one of its appends found a checkpoint due.
+
+    At most one checkpoint per tree size: the head lock is held, and the size an append
+    flagged is larger than any size signed before. Only when a savepoint that flagged was
+    rolled back can the size left already have a checkpoint, so only then is that looked up.
+    """
+    flagged: int | None = session.info.pop(_SEAL_KEY, None)
+    if flagged is None:
+        return
+    assert isinstance(session, Session)
+    head = _locked_head(session)
+    if head.size == 0:
+        return
+    if head.size < flagged and session.get(LedgerCheckpoint, head.size) is not None:
+        return
+    now = time.time()
+    _insert_checkpoint(session, _current().get_signer(), head.size, head.frontier.root(), now)
+
+
+@event.listens_for(OrmSession, "after_soft_rollback")
+def _forget_seal(session: OrmSession, previous_transaction: SessionTransaction) -> None:
+    if previous_transaction.parent is None:  # the whole transaction, not a savepoint
+        session.info.pop(_SEAL_KEY, None)
+
+
 def checkpoint_now(session: Session) -> LedgerCheckpoint | None:
     """Sign the current tree if its size has no checkpoint yet (the head lock is taken)."""
     head = _locked_head(session)
@@ -241,6 +257,7 @@ def checkpoint_now(session: Session) -> LedgerCheckpoint | None:
         _insert_checkpoint(session, signer(), head.size, head.frontier.root(), now)
         session.execute(update(_HEAD).where(_HEAD.c.id == 1).values(checkpoint_at=now))
         head.checkpoint_at = now
+        session.info.pop(_SEAL_KEY, None)  # this size is signed; the commit need not
         existing = session.get(LedgerCheckpoint, head.size)
     return existing
 

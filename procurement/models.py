@@ -45,6 +45,9 @@ class Procurement(SQLModel, table=True):
     status: str = Field(default="planned", max_length=16)
     last_seq: int = Field(default=0)
     last_entry_hash: str | None = Field(default=None, max_length=64)
+    # The distinct types of its steps, comma-separated and sorted, kept with the chain head
+    # so an append reads what its order rules need from the row it locks anyway.
+    step_types: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
 
 
 class ProcurementStep(SQLModel, table=True):

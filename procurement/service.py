@@ -2,8 +2,8 @@
 each), derive findings, status and the timeline. Services flush; the request commits.
 
 Appending a step is a handful of indexed statements: take the ledger head
-(next_leaf_index), lock the procurement row (its chain head), read the distinct step types
-recorded so far, read only the steps a deadline rule refers to, insert the entry and the
+(next_leaf_index), lock the procurement row (its chain head, with the distinct step types
+recorded so far), read only the steps a deadline rule refers to, insert the entry and the
 step, advance both heads. Lock order everywhere: the ledger head first, then the
 procurement row (a transaction may hold several appends, see api/writer.py).
 """
@@ -267,16 +267,6 @@ class _Occurrence:
     data: dict[str, Any]
 
 
-def _recorded_types(session: Session, procurement_id: int) -> set[str]:
-    return set(
-        session.exec(
-            select(ProcurementStep.type)
-            .where(ProcurementStep.procurement_id == procurement_id)
-            .distinct()
-        )
-    )
-
-
 def _entry_document(entry_bytes: bytes) -> dict[str, Any]:
     document: dict[str, Any] = json.loads(entry_bytes)
     return document
@@ -490,12 +480,10 @@ _SELECT_FOR_APPEND = (
         _PROCUREMENTS.c.subject,
         _PROCUREMENTS.c.last_seq,
         _PROCUREMENTS.c.last_entry_hash,
+        _PROCUREMENTS.c.step_types,
     )
     .where(_PROCUREMENTS.c.ocid == bindparam("ocid"))
     .with_for_update()
-)
-_SELECT_TYPES = (
-    sa_select(_STEPS.c.type).where(_STEPS.c.procurement_id == bindparam("pid")).distinct()
 )
 _INSERT_STEP = sa_insert(_STEPS)
 _STEP_COLUMNS = (
@@ -517,13 +505,18 @@ _ADVANCE_PROCUREMENT = (
     .values(
         last_seq=bindparam("new_seq"),
         last_entry_hash=bindparam("new_hash"),
+        step_types=bindparam("new_types"),
         status=bindparam("new_status"),
     )
 )
 _ADVANCE_PROCUREMENT_KEEP_STATUS = (
     sa_update(_PROCUREMENTS)
     .where(_PROCUREMENTS.c.id == bindparam("pid"))
-    .values(last_seq=bindparam("new_seq"), last_entry_hash=bindparam("new_hash"))
+    .values(
+        last_seq=bindparam("new_seq"),
+        last_entry_hash=bindparam("new_hash"),
+        step_types=bindparam("new_types"),
+    )
 )
 
 
@@ -551,6 +544,7 @@ class _AppendHead:
     subject: str
     last_seq: int
     last_entry_hash: str | None
+    step_types: str
 
 
 def record_step(
@@ -591,7 +585,7 @@ def record_step(
             f"'{step_type}' is not a step of the procedure '{proc.id}'; see /v1/procedures.",
             "/type",
         )
-    types = set(connection.execute(_SELECT_TYPES, {"pid": procurement.id}).scalars())
+    types = set(procurement.step_types.split(",")) - {""}
     if step_type == "correction":
         assert isinstance(step, CorrectionStep)
         _check_correction(session, procurement, step)
@@ -633,8 +627,18 @@ def record_step(
         "findings": findings_json,
         "corrects_seq": data.get("corrects_seq") if step_type == "correction" else None,
     }
-    advanced: dict[str, Any] = {"last_seq": seq, "last_entry_hash": entry_hash}
-    head_params: dict[str, Any] = {"pid": procurement.id, "new_seq": seq, "new_hash": entry_hash}
+    step_types = ",".join(sorted(types | {step_type}))
+    advanced: dict[str, Any] = {
+        "last_seq": seq,
+        "last_entry_hash": entry_hash,
+        "step_types": step_types,
+    }
+    head_params: dict[str, Any] = {
+        "pid": procurement.id,
+        "new_seq": seq,
+        "new_hash": entry_hash,
+        "new_types": step_types,
+    }
     if step_type != "correction":
         advanced["status"] = head_params["new_status"] = derive_status(types | {step_type})
     keep_status = step_type == "correction"

@@ -137,14 +137,15 @@ class _Head:
 def _locked_head(session: Session) -> _Head:
     """The head row under the log lock (PostgreSQL FOR UPDATE; SQLite's write requests hold
     the database lock since BEGIN IMMEDIATE), read once per transaction."""
+    connection = session.connection()  # begins the transaction, so it can be the key
     # Keyed on the innermost transaction: a rolled-back savepoint must not leave a stale head.
     transaction = session.get_nested_transaction() or session.get_transaction()
     cached: _Head | None = session.info.get(_INFO_KEY)
     if cached is not None and transaction is not None and cached.transaction is transaction:
         return cached
-    row = session.connection().execute(_SELECT_HEAD).first()
+    row = connection.execute(_SELECT_HEAD).first()
     if row is None:
-        session.connection().execute(insert(_HEAD).values(id=1, size=0))
+        connection.execute(insert(_HEAD).values(id=1, size=0))
         size, frontier_bytes, checkpoint_at = 0, None, None
     else:
         size, frontier_bytes, checkpoint_at = row

@@ -164,8 +164,9 @@ def next_leaf_index(session: Session) -> int:
     return _locked_head(session).size
 
 
-def append_entry(session: Session, leaf_index: int, entry_bytes: bytes) -> LedgerEntry:
-    """Store the entry as leaf ``leaf_index`` and advance the head, in the caller's txn."""
+def append_entry(session: Session, leaf_index: int, entry_bytes: bytes) -> bytes:
+    """Store the entry as leaf ``leaf_index`` and advance the head, in the caller's txn;
+    return its leaf hash."""
     head = _locked_head(session)
     if leaf_index != head.size:
         raise LeafIndexMismatch(f"leaf index {leaf_index} given, the log has {head.size} leaves")
@@ -203,7 +204,7 @@ def append_entry(session: Session, leaf_index: int, entry_bytes: bytes) -> Ledge
         connection.execute(_INSERT_ENTRY, entry)
         connection.execute(_UPDATE_HEAD, head_values)
     head.size, head.frontier, head.checkpoint_at = frontier.size, frontier, checkpoint_at
-    return LedgerEntry(leaf_index=leaf_index, entry_bytes=entry_bytes, leaf_hash=leaf)
+    return leaf
 
 
 def _insert_checkpoint(

@@ -528,8 +528,12 @@ def _pg_insert_step_and_advance(*, keep_status: bool) -> Any:
     return advance.add_cte(step)
 
 
-_PG_INSERT_STEP_AND_ADVANCE = _pg_insert_step_and_advance(keep_status=False)
-_PG_INSERT_STEP_AND_ADVANCE_KEEP_STATUS = _pg_insert_step_and_advance(keep_status=True)
+# With the ledger entry's INSERT and the ledger head's UPDATE: an append's writes in one
+# statement.
+_PG_STEP_WITH_APPEND = ledger.pg_with_append(_pg_insert_step_and_advance(keep_status=False))
+_PG_STEP_WITH_APPEND_KEEP_STATUS = ledger.pg_with_append(
+    _pg_insert_step_and_advance(keep_status=True)
+)
 
 
 @dataclass(frozen=True)
@@ -613,7 +617,6 @@ def record_step(
     }
     entry_bytes: bytes = rfc8785.dumps(document)
     entry_hash = hashlib.sha256(entry_bytes).hexdigest()
-    ledger.append_entry(session, leaf_index, entry_bytes)
     step_row: dict[str, Any] = {
         "procurement_id": procurement.id,
         "seq": seq,
@@ -643,11 +646,11 @@ def record_step(
         advanced["status"] = head_params["new_status"] = derive_status(types | {step_type})
     keep_status = step_type == "correction"
     if connection.dialect.name == "postgresql":
-        connection.execute(
-            _PG_INSERT_STEP_AND_ADVANCE_KEEP_STATUS if keep_status else _PG_INSERT_STEP_AND_ADVANCE,
-            {**{f"s_{c}": v for c, v in step_row.items()}, **head_params},
-        )
+        statement = _PG_STEP_WITH_APPEND_KEEP_STATUS if keep_status else _PG_STEP_WITH_APPEND
+        own = {**{f"s_{c}": v for c, v in step_row.items()}, **head_params}
+        ledger.append_entry(session, leaf_index, entry_bytes, pg_together_with=(statement, own))
     else:
+        ledger.append_entry(session, leaf_index, entry_bytes)
         connection.execute(_INSERT_STEP, step_row)
         connection.execute(
             _ADVANCE_PROCUREMENT_KEEP_STATUS if keep_status else _ADVANCE_PROCUREMENT,

@@ -46,9 +46,7 @@ _INSERT_CHECKPOINT = insert(_CHECKPOINTS)
 _UPDATE_HEAD = update(_HEAD).where(_HEAD.c.id == 1)
 
 
-def _pg_append() -> Any:
-    """PostgreSQL: the entry's INSERT and the head's UPDATE in one statement (a
-    data-modifying CTE): one round trip while the head lock is held."""
+def _pg_entry_and_head() -> tuple[Any, Any]:
     entry = insert(_ENTRIES).values(
         {c: bindparam(f"e_{c}") for c in ("leaf_index", "entry_bytes", "leaf_hash", "nodes")}
     )
@@ -57,10 +55,25 @@ def _pg_append() -> Any:
         .where(_HEAD.c.id == 1)
         .values({c: bindparam(f"h_{c}") for c in ("size", "frontier", "checkpoint_at")})
     )
+    return entry, head
+
+
+def _pg_append() -> Any:
+    """PostgreSQL: the entry's INSERT and the head's UPDATE in one statement (a
+    data-modifying CTE): one round trip while the head lock is held."""
+    entry, head = _pg_entry_and_head()
     return head.add_cte(entry.cte("new_entry"))
 
 
 _PG_APPEND = _pg_append()
+
+
+def pg_with_append(statement: Any) -> Any:
+    """PostgreSQL: ``statement`` (a caller's own INSERT or UPDATE) carrying the entry's INSERT
+    and the head's UPDATE as CTEs, so the caller's writes and the append are one round
+    trip; run it through ``append_entry(..., pg_together_with=(statement, params))``."""
+    entry, head = _pg_entry_and_head()
+    return statement.add_cte(entry.cte("ledger_entry")).add_cte(head.cte("ledger_head"))
 
 
 def leaf_hash(entry_bytes: bytes) -> bytes:
@@ -164,9 +177,16 @@ def next_leaf_index(session: Session) -> int:
     return _locked_head(session).size
 
 
-def append_entry(session: Session, leaf_index: int, entry_bytes: bytes) -> bytes:
+def append_entry(
+    session: Session,
+    leaf_index: int,
+    entry_bytes: bytes,
+    *,
+    pg_together_with: tuple[Any, dict[str, Any]] | None = None,
+) -> bytes:
     """Store the entry as leaf ``leaf_index`` and advance the head, in the caller's txn;
-    return its leaf hash."""
+    return its leaf hash. On PostgreSQL, ``pg_together_with`` is a statement made by
+    ``pg_with_append`` and its own parameters, executed as the append's one statement."""
     head = _locked_head(session)
     if leaf_index != head.size:
         raise LeafIndexMismatch(f"leaf index {leaf_index} given, the log has {head.size} leaves")
@@ -199,8 +219,13 @@ def append_entry(session: Session, leaf_index: int, entry_bytes: bytes) -> bytes
     if connection.dialect.name == "postgresql":
         params = {f"e_{k}": v for k, v in entry.items()}
         params.update((f"h_{k}", v) for k, v in head_values.items())
-        connection.execute(_PG_APPEND, params)
+        if pg_together_with is None:
+            connection.execute(_PG_APPEND, params)
+        else:
+            statement, own = pg_together_with
+            connection.execute(statement, {**own, **params})
     else:
+        assert pg_together_with is None, "a PostgreSQL statement given on another database"
         connection.execute(_INSERT_ENTRY, entry)
         connection.execute(_UPDATE_HEAD, head_values)
     head.size, head.frontier, head.checkpoint_at = frontier.size, frontier, checkpoint_at

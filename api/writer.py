@@ -99,7 +99,14 @@ class WriteQueue:
                     break
                 batch.append(job)
             # A job whose request was cancelled before it started is dropped.
-            self._commit([job for job in batch if job.future.set_running_or_notify_cancel()])
+            batch = [job for job in batch if job.future.set_running_or_notify_cancel()]
+            try:
+                self._commit(batch)
+            except BaseException as error:  # the writer must outlive any one batch
+                logger.exception("a group commit of %d writes failed", len(batch))
+                for job in batch:
+                    if not job.future.done():
+                        job.future.set_exception(error)
 
     def _commit(self, batch: list[_Job]) -> None:
         while batch:
@@ -117,12 +124,9 @@ class WriteQueue:
                         session.commit()
                     else:
                         session.rollback()
-                except Exception as error:  # the commit (or a rollback) itself failed
+                except Exception:  # the commit itself failed: every job of it fails
                     session.rollback()
-                    logger.exception("a group commit of %d writes failed", len(batch))
-                    for job in batch:
-                        job.future.set_exception(error)
-                    return
+                    raise
             if failed is None:
                 for job, result in zip(batch, results, strict=True):
                     job.future.set_result(result)

@@ -22,14 +22,19 @@ OCID = "ocds-smstps-000009-2026-1"
 class _Counting:
     """The test database, counting the sessions (one per transaction) the writer opens."""
 
-    def __init__(self, database: TestDatabase, fail_commit: bool = False) -> None:
+    def __init__(
+        self, database: TestDatabase, fail_commit: bool = False, unreachable: int = 0
+    ) -> None:
         self.database = database
         self.engine = database.engine
         self.sessions = 0
         self.fail_commit = fail_commit
+        self.unreachable = unreachable  # this many sessions cannot be opened
 
     def session(self, *, write: bool) -> Session:
         self.sessions += 1
+        if self.sessions <= self.unreachable:
+            raise ConnectionError("the database is not reachable")
         session = self.database.session(write=write)
         if self.fail_commit:
 
@@ -149,3 +154,14 @@ def test_a_rolled_back_savepoint_that_appended_leaves_no_second_checkpoint(
     savepoint.rollback()
     session.commit()  # the tree is back at size 1, which is signed already
     assert _checkpoint_sizes(session) == [1]
+
+
+def test_the_writer_outlives_a_batch_that_could_not_start(
+    database: TestDatabase, session: Session
+) -> None:
+    queue = WriteQueue(_Counting(database, unreachable=1))
+    with pytest.raises(ConnectionError, match="not reachable"):
+        queue.submit(_append("lost")).result(timeout=30)
+    assert queue.submit(_append("kept")).result(timeout=30) == 0
+    queue.stop()
+    assert [i for i, _ in _entries(session)] == [0]

@@ -268,3 +268,29 @@ def test_a_rewrite_with_the_key_is_caught_by_a_saved_checkpoint(
 
 
 Rewrite = Callable[[Session, Signer], None]
+
+
+def test_a_changed_interior_node_is_found_by_the_live_verify(
+    session: Session, client: TestClient, ledger: dict[str, str]
+) -> None:
+    # Entry 1 completes the node over leaves 0..1; proofs are built from stored nodes, so a
+    # changed one gives wrong proofs while every entry of an export still verifies.
+    session.execute(
+        text("UPDATE ledger_entries SET nodes = :n WHERE leaf_index = 1"), {"n": bytes(32)}
+    )
+    live = client.get("/v1/ledger/verify", headers=ledger).json()
+    assert live["ok"] is False
+    assert live["failure"]["where"] == "entry 1"
+    assert "interior nodes" in live["failure"]["reason"]
+
+
+def test_a_changed_log_head_is_found_by_the_live_verify(
+    session: Session, client: TestClient, ledger: dict[str, str]
+) -> None:
+    size = service.tree_size(session)
+    wrong = bytes(32) * bin(size).count("1")  # a frontier of the right length, wrong hashes
+    session.execute(text("UPDATE ledger_head SET frontier = :f"), {"f": wrong})
+    live = client.get("/v1/ledger/verify", headers=ledger).json()
+    assert live["ok"] is False
+    assert live["failure"]["where"] == "the log head"
+    assert "next append" in live["failure"]["reason"]

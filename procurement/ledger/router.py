@@ -177,7 +177,8 @@ def verify_ledger(
         ),
     ] = None,
 ) -> VerifyReport:
-    """Verify the live ledger exactly as ``smartsteps verify`` verifies an export."""
+    """Verify the live ledger as ``smartsteps verify`` verifies an export, and its stored
+    interior nodes and head against the tree the entries make."""
     database: Database = request.app.state.database
     _sign_tail(database)
     with database.session(write=False) as session:
@@ -187,6 +188,12 @@ def verify_ledger(
                 public_key=service.signer().verifier.text(),
                 saved_checkpoint=checkpoint,
             )
+            # Beyond what an export holds: the nodes proofs are built from, and the head.
+            mismatch = service.stored_tree_mismatch(session)
+            if mismatch is not None:
+                index, reason = mismatch
+                where = "the log head" if index is None else f"entry {index}"
+                raise VerificationFailure(where, reason, index)
         except VerificationFailure as failure:
             return VerifyReport(
                 ok=False,

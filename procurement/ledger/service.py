@@ -413,6 +413,42 @@ def stream_entries(session: Session, batch: int = 2000) -> Iterator[tuple[int, b
         after = rows[-1][0]
 
 
+def stored_tree_mismatch(session: Session, batch: int = 5000) -> tuple[int | None, str] | None:
+    """Where the stored interior nodes, or the head's frontier, differ from the tree the
+    stored leaf hashes make (leaf index or None for the head, and why); None when they agree.
+
+    Proofs are built from the stored nodes, so a changed node would give wrong proofs
+    while every entry still verifies. Run after the entries themselves are verified.
+    """
+    frontier = merkle.Frontier()
+    after = -1
+    while True:
+        rows = session.execute(
+            select(_ENTRIES.c.leaf_index, _ENTRIES.c.leaf_hash, _ENTRIES.c.nodes)
+            .where(_ENTRIES.c.leaf_index > after)
+            .order_by(_ENTRIES.c.leaf_index)
+            .limit(batch)
+        ).all()
+        for index, leaf, nodes in rows:
+            completed = b"".join(h for _, _, h in frontier.append(bytes(leaf)))
+            if completed != (bytes(nodes) if nodes is not None else b""):
+                return index, (
+                    "the stored interior nodes of this entry do not match the tree "
+                    "recomputed from the entries (inclusion proofs would be wrong)"
+                )
+        if not rows:
+            break
+        after = rows[-1][0]
+    head = session.execute(select(_HEAD.c.size, _HEAD.c.frontier).where(_HEAD.c.id == 1)).first()
+    size, packed = head if head is not None else (0, None)
+    if size != frontier.size or bytes(packed or b"") != frontier.pack():
+        return None, (
+            f"the log head (size {size}) does not match the {frontier.size} stored entries "
+            "(the next append would build on a wrong tree)"
+        )
+    return None
+
+
 def stream_checkpoints(session: Session, batch: int = 2000) -> Iterator[tuple[int, str]]:
     """(tree size, signed note) in size order."""
     after = -1

@@ -29,6 +29,7 @@ from api.settings import Settings, get_settings
 from api.writer import WriteQueue
 from procurement import router as procurement_router
 from procurement.audit import router as audit_router
+from procurement.ledger import export as ledger_export
 from procurement.ledger import router as ledger_router
 from procurement.ledger import service as ledger_service
 
@@ -83,7 +84,12 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     )
     app.state.settings = settings
     app.state.database = database or EngineDatabase(make_engine(settings))
-    app.state.write_queue = WriteQueue(app.state.database)
+    # In "every N seconds" mode a quiet tail is signed N seconds after the last append.
+    app.state.write_queue = WriteQueue(
+        app.state.database,
+        idle_seconds=settings.checkpoint_interval_seconds,
+        on_idle=ledger_export.sign_tail,
+    )
     set_cursor_secret(load_secret(settings.effective_secret_key_path))
     ledger_service.configure_from(settings)  # creates the signing key on first start
 

@@ -45,9 +45,20 @@ class _Job:
 class WriteQueue:
     """One writer thread for this process; ``max_batch`` jobs at most per transaction."""
 
-    def __init__(self, database: Database, *, max_batch: int = 64) -> None:
+    def __init__(
+        self,
+        database: Database,
+        *,
+        max_batch: int = 64,
+        idle_seconds: float = 0,
+        on_idle: Callable[[Session], object] | None = None,
+    ) -> None:
+        """``on_idle`` runs in a transaction of its own once the queue has been quiet for
+        ``idle_seconds`` after a commit (the ledger signs a tail the cadence left unsigned)."""
         self._database = database
         self._max_batch = max_batch
+        self._idle_seconds = idle_seconds
+        self._on_idle = on_idle if idle_seconds > 0 else None
         self._jobs: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
         self._start_lock = threading.Lock()
@@ -84,8 +95,14 @@ class WriteQueue:
 
     def _serve(self) -> None:
         stopping = False
+        owed = False  # something was committed since on_idle last ran
         while not stopping:
-            first = self._jobs.get()
+            try:
+                first = self._jobs.get(timeout=self._idle_seconds if owed else None)
+            except queue.Empty:
+                owed = False
+                self._idle()
+                continue
             if first is None:
                 return
             batch = [first]
@@ -100,6 +117,7 @@ class WriteQueue:
                 batch.append(job)
             # A job whose request was cancelled before it started is dropped.
             batch = [job for job in batch if job.future.set_running_or_notify_cancel()]
+            owed = self._on_idle is not None
             try:
                 self._commit(batch)
             except BaseException as error:  # the writer must outlive any one batch
@@ -107,6 +125,15 @@ class WriteQueue:
                 for job in batch:
                     if not job.future.done():
                         job.future.set_exception(error)
+
+    def _idle(self) -> None:
+        assert self._on_idle is not None
+        try:
+            with self._database.session(write=True) as session:
+                self._on_idle(session)
+                session.commit()
+        except Exception:
+            logger.exception("the write queue's idle work failed")
 
     def _commit(self, batch: list[_Job]) -> None:
         while batch:

@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future
 
 import pytest
 from sqlalchemy import text
 from sqlmodel import Session
 
+from api.settings import Settings
 from api.writer import WriteQueue
 from procurement.ledger import merkle, service
 from procurement.ledger.exceptions import LedgerError
+from procurement.ledger.export import sign_tail
 from tests.conftest import TestDatabase
 from tests.factories_ledger import append_steps, entry_document
 
@@ -165,3 +167,51 @@ def test_the_writer_outlives_a_batch_that_could_not_start(
     assert queue.submit(_append("kept")).result(timeout=30) == 0
     queue.stop()
     assert [i for i, _ in _entries(session)] == [0]
+
+
+def test_the_idle_work_runs_once_the_queue_is_quiet_after_a_commit(
+    database: TestDatabase,
+) -> None:
+    quiet = threading.Event()
+    queue = WriteQueue(_Counting(database), idle_seconds=0.01, on_idle=lambda _session: quiet.set())
+    assert not quiet.is_set()  # nothing was committed yet: nothing owed
+    assert queue.submit(_append("one")).result(timeout=30) == 0
+    assert quiet.wait(timeout=30)
+    queue.stop()
+
+
+@pytest.fixture
+def every_hour(settings: Settings) -> Iterator[None]:
+    """The "at most every N seconds" cadence (N = 3600) for one test."""
+    service.configure(settings.ledger_origin, settings.effective_ledger_key_path, 3600)
+    yield
+    service.configure_from(settings)
+
+
+@pytest.mark.usefixtures("every_hour")
+def test_with_a_cadence_only_the_first_append_is_signed_and_the_tail_later(
+    session: Session,
+) -> None:
+    append_steps(session, [OCID], 3)  # three commits within the hour
+    assert _checkpoint_sizes(session) == [1]
+    assert sign_tail(session) is True
+    session.commit()
+    assert sorted(_checkpoint_sizes(session)) == [1, 3]
+    assert sign_tail(session) is False  # the tail is signed already
+
+
+@pytest.mark.usefixtures("every_hour")
+def test_the_writer_signs_a_quiet_tail(database: TestDatabase, session: Session) -> None:
+    signed = threading.Event()
+
+    def sign(idle_session: Session) -> None:
+        # The queue may also go quiet between the appends; wait for the last one's turn.
+        if sign_tail(idle_session) and service.tree_size(idle_session) == 3:
+            signed.set()
+
+    queue = WriteQueue(_Counting(database), idle_seconds=0.01, on_idle=sign)
+    for summary in ("a", "b", "c"):
+        queue.submit(_append(summary)).result(timeout=30)
+    assert signed.wait(timeout=30)
+    queue.stop()
+    assert sorted(_checkpoint_sizes(session))[-1] == 3

@@ -34,6 +34,15 @@ def needs_tail_checkpoint(session: Session) -> bool:
     return covered != size
 
 
+def sign_tail(session: Session) -> bool:
+    """Sign the newest entries when the cadence has left them without a checkpoint (in
+    the caller's write transaction); True when a checkpoint was made."""
+    if not needs_tail_checkpoint(session):
+        return False
+    service.checkpoint_now(session)
+    return True
+
+
 def export_lines(session: Session) -> Iterator[bytes]:
     """Stream the whole log as of its current head, in constant memory."""
     signer = service.signer()

@@ -16,7 +16,7 @@ from api.auth import AuditorOrAdminDep
 from api.db import Database, SessionDep
 from api.errors import NotFound, Unprocessable, problem_responses
 from procurement.ledger import service
-from procurement.ledger.export import export_lines, needs_tail_checkpoint
+from procurement.ledger.export import export_lines, needs_tail_checkpoint, sign_tail
 from procurement.ledger.models import LedgerCheckpoint
 from procurement.ledger.schemas import (
     ConsistencyProof,
@@ -161,7 +161,7 @@ def _sign_tail(database: Database) -> None:
         if not needs_tail_checkpoint(session):
             return
     with database.session(write=True) as session:
-        service.checkpoint_now(session)
+        sign_tail(session)  # checked again under the head lock
         session.commit()
 
 

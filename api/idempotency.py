@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
 from typing import Annotated, Any
 
@@ -24,7 +25,7 @@ from sqlalchemy import Index, Text, UniqueConstraint, delete, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Column, Field, Session, SQLModel, select
 
-from api.auth import OptionalCallerDep, as_utc, utcnow
+from api.auth import Caller, OptionalCallerDep, as_utc, utcnow
 from api.db import SessionDep
 from api.errors import AppError, BadRequest, Conflict, Unprocessable
 
@@ -73,7 +74,7 @@ class IdempotentReplay(AppError):
 class Idempotency:
     """Handed to a creating route; ``respond`` stores and returns its response."""
 
-    def __init__(self, session: Session, record_id: int | None) -> None:
+    def __init__(self, session: Session | None, record_id: int | None) -> None:
         self._session = session
         self._record_id = record_id
 
@@ -94,7 +95,9 @@ class Idempotency:
             else jsonable_encoder(payload)
         )
         if self._record_id is not None:
-            (session or self._session).execute(
+            store_in = session or self._session
+            assert store_in is not None, "a queued write passes its own session"
+            store_in.execute(
                 update(IdempotencyRecord)
                 .where(IdempotencyRecord.id == self._record_id)  # type: ignore[arg-type]
                 .values(
@@ -182,29 +185,28 @@ def _release(request: Request, record_id: int) -> None:
         session.commit()
 
 
-async def idempotency(
-    request: Request,
-    session: SessionDep,
-    caller: OptionalCallerDep,
-    digest: Annotated[str, Depends(_request_digest)],
-    idempotency_key: Annotated[
-        str | None,
-        Header(
-            alias="Idempotency-Key",
-            description="A unique string per intended operation (e.g. a UUID). A retry "
-            "with the same key and body returns the first response; keys are kept 24 hours.",
-        ),
-    ] = None,
+IdempotencyKeyHeader = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        description="A unique string per intended operation (e.g. a UUID). A retry "
+        "with the same key and body returns the first response; keys are kept 24 hours.",
+    ),
+]
+
+
+@asynccontextmanager
+async def _guarded(
+    request: Request, session: Session | None, caller: Caller | None, key: str | None
 ) -> AsyncIterator[Idempotency]:
     # Async, so a request without a key costs no thread hop; database work runs in threads.
-    if idempotency_key is None or caller is None:
+    if key is None or caller is None:
         yield Idempotency(session, None)
         return
-    if not (1 <= len(idempotency_key) <= 200) or not idempotency_key.isprintable():
+    if not (1 <= len(key) <= 200) or not key.isprintable():
         raise BadRequest("Idempotency-Key must be 1 to 200 printable characters.")
-    record_id = await run_in_threadpool(
-        _claim, request, caller.key_id, idempotency_key, digest, utcnow()
-    )
+    digest = await _request_digest(request)
+    record_id = await run_in_threadpool(_claim, request, caller.key_id, key, digest, utcnow())
     try:
         yield Idempotency(session, record_id)
     except BaseException:
@@ -215,11 +217,35 @@ async def idempotency(
         raise
 
 
-def _abandon(request: Request, session: Session, record_id: int) -> None:
+async def idempotency(
+    request: Request,
+    session: SessionDep,
+    caller: OptionalCallerDep,
+    idempotency_key: IdempotencyKeyHeader = None,
+) -> AsyncIterator[Idempotency]:
+    """For a route whose write is the request's own transaction."""
+    async with _guarded(request, session, caller, idempotency_key) as guard:
+        yield guard
+
+
+async def queued_idempotency(
+    request: Request,
+    caller: OptionalCallerDep,
+    idempotency_key: IdempotencyKeyHeader = None,
+) -> AsyncIterator[Idempotency]:
+    """For a route whose write goes through the write queue (``respond(session=...)`` with
+    the job's session): no request session is opened."""
+    async with _guarded(request, None, caller, idempotency_key) as guard:
+        yield guard
+
+
+def _abandon(request: Request, session: Session | None, record_id: int) -> None:
     # End the request's transaction first: on SQLite it holds the write lock
     # (BEGIN IMMEDIATE), and releasing the key in another session would wait for it.
-    session.rollback()
+    if session is not None:
+        session.rollback()
     _release(request, record_id)
 
 
 IdempotencyDep = Annotated[Idempotency, Depends(idempotency, scope="function")]
+QueuedIdempotencyDep = Annotated[Idempotency, Depends(queued_idempotency, scope="function")]

@@ -11,7 +11,7 @@ from sqlmodel import Session
 from api.auth import OfficerOrAdminDep
 from api.db import SessionDep
 from api.errors import problem_responses
-from api.idempotency import IdempotencyDep
+from api.idempotency import IdempotencyDep, QueuedIdempotencyDep
 from api.pagination import (
     CursorQuery,
     LimitQuery,
@@ -121,7 +121,7 @@ async def record_step(
     ocid: OcidPath,
     step: Annotated[StepCreate, Body()],
     caller: OfficerOrAdminDep,
-    idem: IdempotencyDep,
+    idem: QueuedIdempotencyDep,
     writes: WriteQueueDep,
 ) -> JSONResponse:
     """Record a step (append-only); breached deadlines come back as findings."""

@@ -115,7 +115,11 @@ class Report:
 
 Node = tuple[int, int, bytes]  # (level, first leaf, hash) of an aligned perfect subtree
 Key = tuple[int, int, int]  # (entries before, 0 line / 1 entry / 2 after entry, line)
-BLOCK_BYTES = 1 << 20  # 1 MiB: as fast as 2 MiB, and 7 MB less at the peak
+# 128 KiB a block in one process: what the fast reading makes of a block (the entry bytes
+# copied out, then hashed) stays in the CPU's L2 cache; measured ~10% faster than 1 MiB.
+# Worker processes take 1 MiB (fewer, larger messages between processes).
+BLOCK_BYTES = 1 << 17
+PARALLEL_BLOCK_BYTES = 1 << 20
 
 
 def _hash_pair(left: bytes, right: bytes) -> bytes:
@@ -316,7 +320,7 @@ def _check_block_fast(
         return None  # an escape in the chain members (the slow reading parses them), or a
         # string that ran past the end of its line
     base = int(indexes[0])
-    if b" ".join(indexes) != " ".join(map(str, range(base, base + k))).encode():
+    if b" ".join(indexes) + b" " != b"%d " * k % tuple(range(base, base + k)):
         return None
     digests = [sha256(row[3]).digest() for row in entry_rows]
     leaves = [sha256(b"\x00" + row[3]).digest() for row in entry_rows]
@@ -842,7 +846,7 @@ def verify_file(
     public_key: str | None = None,
     saved_checkpoint: str | None = None,
     jobs: int | None = None,
-    block_bytes: int = BLOCK_BYTES,
+    block_bytes: int | None = None,
 ) -> Report:
     """Verify an export file; ``jobs`` processes check blocks of it in parallel.
 
@@ -850,6 +854,8 @@ def verify_file(
     busy, the fastest; ``jobs`` > 1 pays off on idle cores."""
     if jobs is None:
         jobs = 1
+    if block_bytes is None:
+        block_bytes = BLOCK_BYTES if jobs == 1 else PARALLEL_BLOCK_BYTES
     with open(path, "rb") as handle:
         header = handle.readline()
         blobs = _file_blobs(handle, block_bytes)

@@ -71,7 +71,7 @@ def _outcome(run: object) -> str:
 
 
 @pytest.mark.parametrize("damage", ["none", "byte", "drop", "swap", "cut", "checkpoint"])
-def test_parallel_blocks_find_the_same_first_failure_as_one_process(
+def test_blocks_of_any_size_find_the_same_first_failure_as_one_block(
     tmp_path: Path, damage: str
 ) -> None:
     signer = _signer()
@@ -94,11 +94,14 @@ def test_parallel_blocks_find_the_same_first_failure_as_one_process(
     path.write_bytes(b"".join(lines))
     key = signer.verifier.text()
     one = _outcome(lambda: verify_export(lines, public_key=key))
-    for jobs in (1, 2):
+    # Blocks of one line each, of a few lines, and the default sizes, in one process or two.
+    for jobs, block_bytes in ((1, 1), (1, 4096), (2, 4096), (1, None), (2, None)):
         many = _outcome(
-            lambda jobs=jobs: verify_file(path, public_key=key, jobs=jobs, block_bytes=4096)
+            lambda jobs=jobs, block_bytes=block_bytes: verify_file(
+                path, public_key=key, jobs=jobs, block_bytes=block_bytes
+            )
         )
-        assert many == one
+        assert many == one, (jobs, block_bytes)
     assert (one == "ok") is (damage == "none")
 
 

@@ -542,8 +542,9 @@ def _check_block_slow(
     for state in chains.values():  # the merge compares hex text
         state[1] = None if state[1] is None else state[1].hex().encode()
         state[4] = state[4].hex().encode()
-    if k:
+    if base >= 0:  # even when its first entry failed: the merge compares it with the next index
         block.base = base
+    if k:
         levels = _levels(leaves, base)
         block.nodes = _decompose(levels, base, base + k)
         block.checkpoints = _checkpoint_nodes(levels, base, pending)
@@ -574,13 +575,16 @@ class _Merge:
         n0 = self.n
         candidates: list[tuple[Key, str, str, int | None]] = []
         if block.failure is not None:
-            candidates.append(block.failure)
+            where_key, where, reason, leaf = block.failure
+            if where == "entry ?":  # no entry read before it in the block: the next one
+                where = f"entry {n0}"
+            candidates.append((where_key, where, reason, leaf))
         if self.ended and block.lines:
             candidates.append(
                 ((-1, 0, 0), f"line {self.line_base}", "content after the end line", None)
             )
-        if block.count and block.base != n0:
-            assert block.base is not None
+        mismatch = block.base is not None and block.base != n0
+        if block.base is not None and mismatch:
             candidates.append(
                 (
                     (0, 1, -1),
@@ -627,43 +631,48 @@ class _Merge:
                             at,
                         )
                     )
-            last_checkpoint, checkpoints = self.last_checkpoint, self.checkpoints
-            frontier = list(self.stack)
-            for where_key, size, root, since in block.checkpoints:
-                n_at = n0 + where_key[0]
-                where = f"checkpoint of size {size}"
-                if size > n_at:
-                    candidates.append(
-                        (
-                            where_key,
-                            where,
-                            f"signed for {size} entries but only {n_at} precede it: entries "
-                            f"{n_at}..{size - 1} are missing",
-                            n_at,
-                        )
+        # The checkpoints (with a wrong first index, those before the block's first entry:
+        # they come first, and need no entry of the block).
+        last_checkpoint, checkpoints = self.last_checkpoint, self.checkpoints
+        frontier = list(self.stack)
+        for where_key, size, root, since in block.checkpoints:
+            if mismatch and where_key[0]:
+                break  # after the block's first entry, which is already wrong
+            n_at = n0 + where_key[0]
+            where = f"checkpoint of size {size}"
+            if size > n_at:
+                candidates.append(
+                    (
+                        where_key,
+                        where,
+                        f"signed for {size} entries but only {n_at} precede it: entries "
+                        f"{n_at}..{size - 1} are missing",
+                        n_at,
                     )
-                    break
-                if size < n_at or (size <= last_checkpoint and checkpoints):
-                    candidates.append(
-                        (where_key, where, "out of order (it must follow its last entry)", None)
+                )
+                break
+            if size < n_at or (size <= last_checkpoint and checkpoints):
+                candidates.append(
+                    (where_key, where, "out of order (it must follow its last entry)", None)
+                )
+                break
+            for node in since:
+                _push(frontier, node)
+            if _fold(frontier) != root:
+                candidates.append(
+                    (
+                        where_key,
+                        where,
+                        f"the root of entries 0..{n_at - 1} does not match the signed "
+                        f"root: an entry in {last_checkpoint}..{n_at - 1} was changed, or "
+                        "the checkpoint replaced",
+                        last_checkpoint,
                     )
-                    break
-                for node in since:
-                    _push(frontier, node)
-                if _fold(frontier) != root:
-                    candidates.append(
-                        (
-                            where_key,
-                            where,
-                            f"the root of entries 0..{n_at - 1} does not match the signed "
-                            f"root: an entry in {last_checkpoint}..{n_at - 1} was changed, or "
-                            "the checkpoint replaced",
-                            last_checkpoint,
-                        )
-                    )
-                    break
-                last_checkpoint = size
-                checkpoints += 1
+                )
+                break
+            last_checkpoint = size
+            checkpoints += 1
+        if not mismatch:
             saved = self.saved_size
             if saved is not None and saved in block.snapshots:
                 if _root_with(self.stack, block.snapshots[saved]) != self.saved_root:

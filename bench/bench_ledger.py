@@ -10,8 +10,10 @@
    ``--repeats`` times (medians compared), and (b) raw single-row INSERT + COMMIT into the
    same database.
 2. Verify rate of an export of ``--leaves`` entries (made by the real export code from a
-   database of that size) beside raw hashlib.sha256 over the same lines; peak RSS of
-   ``smartsteps verify``. Also the rate for an export with a checkpoint after every entry.
+   database of that size) beside raw hashlib.sha256 over the same lines (measured before and
+   after the verifier runs; the load average is printed, and the ratio of CPU times, which
+   other work on a shared machine disturbs less); peak RSS of ``smartsteps verify``. Also
+   the rate for an export with a checkpoint after every entry.
 3. Inclusion proof latency at ``--leaves`` leaves: the service call and GET over HTTP.
 
 PostgreSQL parts need --pg-url (a server where this user may CREATE DATABASE); the
@@ -352,26 +354,35 @@ def export_file(url: str, path: Path) -> float:
     return time.perf_counter() - began
 
 
-def _timed_rss(command: list[str]) -> tuple[float, float]:
-    """Wall seconds and peak RSS (MB, the largest process of the tree) of a command."""
+def _timed_rss(command: list[str]) -> tuple[float, float, float]:
+    """Wall seconds, peak RSS (MB, the largest process of the tree) and CPU seconds (user +
+    system, children included) of a command."""
     began = time.perf_counter()
     result = subprocess.run(
-        ["/usr/bin/time", "-f", "%M", *command], cwd=ROOT, capture_output=True, text=True
+        ["/usr/bin/time", "-f", "%M %U %S", *command], cwd=ROOT, capture_output=True, text=True
     )
     elapsed = time.perf_counter() - began
     if result.returncode != 0:
         raise RuntimeError(result.stderr)
-    return elapsed, int(result.stderr.strip().splitlines()[-1]) / 1024
+    rss, user, system = result.stderr.strip().splitlines()[-1].split()
+    return elapsed, int(rss) / 1024, float(user) + float(system)
 
 
-def bench_verify(path: Path, key: str, entries: int, label: str) -> None:
-    # Baselines: raw sha256 over the same bytes, (a) each line as read from the file, (b)
-    # each entry's bytes alone (sliced out first, the slicing not timed).
-    began = time.perf_counter()
+def _raw_lines(path: Path) -> tuple[float, float]:
+    """Raw hashlib.sha256 over each line as read from the file: wall and CPU seconds."""
+    began, cpu = time.perf_counter(), time.process_time()
     with path.open("rb") as handle:
         for line in handle:
             hashlib.sha256(line).digest()
-    raw_lines = entries / (time.perf_counter() - began)
+    return time.perf_counter() - began, time.process_time() - cpu
+
+
+def bench_verify(path: Path, key: str, entries: int, label: str) -> None:
+    # Baselines: raw sha256 over the same bytes, (a) each line as read from the file, before
+    # and after the verifier runs (their mean is the baseline: the machine may be shared),
+    # (b) each entry's bytes alone (sliced out first, the slicing not timed).
+    load = os.getloadavg()[0]
+    raw_wall, raw_cpu = _raw_lines(path)
     sample: list[bytes] = []
     with path.open("rb") as handle:
         for line in handle:
@@ -384,7 +395,6 @@ def bench_verify(path: Path, key: str, entries: int, label: str) -> None:
         hashlib.sha256(entry).digest()
     raw_entries = len(sample) / (time.perf_counter() - began)
     del sample
-    print(f"[{label}] raw sha256: {raw_lines:9.0f} lines/s, {raw_entries:9.0f} entries/s")
     python = str(Path(sys.executable))
     runs = [
         (
@@ -424,12 +434,21 @@ def bench_verify(path: Path, key: str, entries: int, label: str) -> None:
             ],
         ),
     ]
-    for name, command in runs:
-        elapsed, rss = _timed_rss(command)
+    results = [(name, *_timed_rss(command)) for name, command in runs]
+    after_wall, after_cpu = _raw_lines(path)
+    raw_lines = entries / ((raw_wall + after_wall) / 2)
+    raw_lines_cpu = entries / ((raw_cpu + after_cpu) / 2)
+    print(
+        f"[{label}] raw sha256: {raw_lines:9.0f} lines/s (before {entries / raw_wall:.0f}, "
+        f"after {entries / after_wall:.0f}), {raw_entries:9.0f} entries/s; load average "
+        f"{load:.2f} before, {os.getloadavg()[0]:.2f} after"
+    )
+    for name, elapsed, rss, cpu in results:
         rate = entries / elapsed
         print(
             f"[{label}] {name:44s}: {rate:8.0f} entries/s = {rate / raw_lines:5.1%} of raw "
-            f"lines, {rate / raw_entries:5.1%} of raw entries; peak RSS {rss:5.1f} MB"
+            f"lines, {rate / raw_entries:5.1%} of raw entries; peak RSS {rss:5.1f} MB; "
+            f"CPU time {entries / cpu / raw_lines_cpu:5.1%} of raw lines"
         )
 
 

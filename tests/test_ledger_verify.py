@@ -70,8 +70,19 @@ def _outcome(run: object) -> str:
     return "ok"
 
 
-@pytest.mark.parametrize("damage", ["none", "byte", "drop", "swap", "cut", "checkpoint"])
-def test_parallel_blocks_find_the_same_first_failure_as_one_process(
+# Where the first failure is, when a block of the file may start right at the damage.
+NAMED = {
+    "checkpoint first": "checkpoint of size 17: signed for 17 entries but only 0 precede it: "
+    "entries 0..16 are missing",
+    "index digit": "entry 142: leaf index 14 where 142 was expected (duplicate or reordered)",
+    "first not an entry": "entry 0: line 2 is not a well-formed entry",
+}
+
+
+@pytest.mark.parametrize(
+    "damage", ["none", "byte", "drop", "swap", "cut", "checkpoint", *sorted(NAMED)]
+)
+def test_blocks_of_any_size_find_the_same_first_failure_as_one_block(
     tmp_path: Path, damage: str
 ) -> None:
     signer = _signer()
@@ -90,16 +101,29 @@ def test_parallel_blocks_find_the_same_first_failure_as_one_process(
     elif damage == "checkpoint":
         i = next(i for i, line in enumerate(lines) if line.startswith(b'{"checkpoint"') and i > 100)
         lines[i] = lines[i].replace(b"\\n", b"\\n ", 1)
+    elif damage == "checkpoint first":  # the first checkpoint line swapped with entry 0
+        i = next(i for i, line in enumerate(lines) if line.startswith(b'{"checkpoint"'))
+        lines[entry_at[0]], lines[i] = lines[i], lines[entry_at[0]]
+    elif damage == "index digit":  # one digit of a line's leaf index lost
+        i = entry_at[142]
+        lines[i] = lines[i].replace(b'{"leaf_index":142,', b'{"leaf_index":14,', 1)
+    elif damage == "first not an entry":
+        lines[entry_at[0]] = b'{"leaf_index":"0"}\n'
     path = tmp_path / "ledger.jsonl"
     path.write_bytes(b"".join(lines))
     key = signer.verifier.text()
     one = _outcome(lambda: verify_export(lines, public_key=key))
-    for jobs in (1, 2):
+    # Blocks of one line each, of a few lines, and the default sizes, in one process or two.
+    for jobs, block_bytes in ((1, 1), (1, 4096), (2, 4096), (1, None), (2, None)):
         many = _outcome(
-            lambda jobs=jobs: verify_file(path, public_key=key, jobs=jobs, block_bytes=4096)
+            lambda jobs=jobs, block_bytes=block_bytes: verify_file(
+                path, public_key=key, jobs=jobs, block_bytes=block_bytes
+            )
         )
-        assert many == one
+        assert many == one, (jobs, block_bytes)
     assert (one == "ok") is (damage == "none")
+    if damage in NAMED:
+        assert one == NAMED[damage]
 
 
 def test_a_saved_checkpoint_inside_a_block_is_checked(tmp_path: Path) -> None:

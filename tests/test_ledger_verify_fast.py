@@ -22,6 +22,7 @@ from hypothesis import strategies as st
 from procurement.ledger import merkle
 from procurement.ledger.checkpoint import Signer, verifier_key
 from procurement.ledger.verify import (
+    _ROW,
     VerificationFailure,
     _Block,
     _check_block_fast,
@@ -222,6 +223,25 @@ def test_forged_entries_are_read_as_a_json_parser_reads_them(case: str) -> None:
     assert slow.failure is not None
     assert "leaf_index 0 but stands at 5" in slow.failure[2]
     assert _outcome(lines, key) == "entry 5: the entry says leaf_index 0 but stands at 5"
+
+
+def test_a_chain_member_running_past_its_line_is_not_read_fast() -> None:
+    """An entry whose occurred_at holds a raw newline, so that the text after it reads as
+    the rest of the chain members on the next line: the fast reading's strings may span
+    that newline, so it must see it and step aside; as lines, the entry line is cut."""
+    signer = _signer()
+    key = signer.verifier.text()
+    entries = _entries(6, ["ocds-a"], [{"s": "x"}])
+    forged = entries[2].replace(b'"occurred_at":"2026-11-20T10:00:00Z"', b'"occurred_at":"2026\n{"')
+    assert forged != entries[2]
+    # Signed as it stands (a writer with the key), so only the line structure is wrong.
+    lines = _export(signer, [*entries[:2], forged], every=3)
+    blob = b"".join(lines[1:])
+    rows = _ROW.findall(blob)
+    assert any(row[4] and b"\n" in row[4] for row in rows)  # one row spans two lines
+    assert _check_block_fast(blob, key, ()) is None
+    assert _check_block_slow(blob, key, 2, ()).failure is not None
+    assert _outcome(lines, key) == "entry 2: line 4 is not well formed"
 
 
 def test_a_checkpoint_line_holding_entry_text_is_not_taken_for_an_entry() -> None:

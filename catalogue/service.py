@@ -636,6 +636,13 @@ def _resolve_sort(params: CatalogueSearch, allowed: Sequence[str]) -> str:
     return sort
 
 
+# Relevance is computed over at most this many matches: the newest ones. A query word that
+# most documents contain (``obec`` in a catalogue of municipal projects) would otherwise
+# make every search rank the whole catalogue; the matches beyond the window follow the
+# ranked ones, newest first, so paging still reaches every match once.
+RELEVANCE_WINDOW = 5_000
+
+
 def search_pilots(
     session: Session, params: CatalogueSearch, cursor: str | None, limit: int
 ) -> SearchResult:
@@ -647,58 +654,155 @@ def search_pilots(
         params, ("relevance", "distance", "similarity", "newest", "cost_per_inhabitant")
     )
     geo = _geo(session, params)
-    fts = None
+    ranking = None
     if params.q:
-        matched = search.match(session, "pilot", params.q)
-        if matched is None:
+        ranking = search.ranking(session, "pilot", params.q)
+        if ranking is None:
             raise InvalidQuery("q", "q has no searchable word")
-        fts = matched.subquery("fts")
-    base = select(PC.id).join(Municipality, MC.code == PC.municipality_code)
-    if fts is not None:
-        base = base.join(fts, fts.c.id == PC.id)
     conditions = _pilot_conditions(params, geo)
-    base = base.where(*conditions)
-    offset = int((decode_cursor(cursor) or {}).get("o", 0))
-    # Text alone: the page comes straight from the full-text index (every indexed id is a
-    # pilot), so the ranked match is the whole query.
-    text_only = fts is not None and not conditions and sort == "relevance"
-
-    facets: dict[str, dict[str, int]] | None = None
-    if sort in ("distance", "similarity"):
-        pairs = list(session.execute(base.add_columns(PC.municipality_code)).all())
-        if sort == "distance":
-            pairs.sort(key=lambda r: (geo.distances.get(r[1], 1e9), r[0]))
-        else:
-            pairs.sort(key=lambda r: (geo.similarity.get(r[1], (9, 9, 1e9)), r[0]))
-        ids = [r[0] for r in pairs[offset : offset + limit + 1]]
+    position = decode_cursor(cursor) or {}
+    matches = _PilotMatches(ranking, conditions, _needs_town(params))
+    next_position: dict[str, Any] | None
+    if sort == "relevance" and ranking is not None:
+        ids, next_position = _relevance_page(session, ranking, matches, position, limit)
+    elif sort == "newest":
+        after = position.get("a")
+        query = matches.ids().order_by(matches.id.desc()).limit(limit + 1)
+        if after is not None:
+            query = query.where(matches.id < int(after))
+        ids = list(session.execute(query).scalars())
+        next_position = {"a": ids[limit - 1]} if len(ids) > limit else None
     else:
-        keys: list[tuple[ColumnElement[Any], bool]]  # (expression, descending)
-        if sort == "relevance" and fts is not None:
-            keys = [(fts.c.rank, False), (PC.id, False)]
-        elif sort == "cost_per_inhabitant":
-            cost = PC.budget_czk / func.nullif(MC.population, 0)
-            keys = [(PC.budget_czk.is_(None), False), (cost, False), (PC.id, False)]
-        else:
-            keys = [(PC.id, True)]
-        if params.facets:
-            ids, facets = _page_and_facets(session, base, keys, params.facets, offset, limit + 1)
-        else:
-            if text_only and fts is not None:
-                ordered = select(fts.c.id).order_by(fts.c.rank, fts.c.id)
+        offset = int(position.get("o", 0))
+        base = matches.ids(with_town=True)
+        if sort in ("distance", "similarity"):
+            pairs = list(session.execute(base.add_columns(PC.municipality_code)).all())
+            if sort == "distance":
+                pairs.sort(key=lambda r: (geo.distances.get(r[1], 1e9), r[0]))
             else:
-                ordered = base.order_by(*(k.desc() if d else k.asc() for k, d in keys))
+                pairs.sort(key=lambda r: (geo.similarity.get(r[1], (9, 9, 1e9)), r[0]))
+            ids = [r[0] for r in pairs[offset : offset + limit + 1]]
+        else:
+            cost = PC.budget_czk / func.nullif(MC.population, 0)
+            ordered = matches.ids(with_town=True).order_by(PC.budget_czk.is_(None), cost, PC.id)
             ids = list(session.execute(ordered.offset(offset).limit(limit + 1)).scalars())
-    more = len(ids) > limit
+        next_position = {"o": offset + limit} if len(ids) > limit else None
     ids = ids[:limit]
-    rows = _load_pilots(session, ids)
-    if params.facets and facets is None:
-        facets = _pilot_facets(session, base, params.facets)
+    facets = None
+    if params.facets:
+        facets = _pilot_facets(session, matches.ids(with_town=True), params.facets)
     return SearchResult(
-        rows=rows,
+        rows=_load_pilots(session, ids),
         distances=geo.distances if (params.near or params.similar_to) else {},
-        next_cursor=encode_cursor({"o": offset + limit}) if more else None,
+        next_cursor=encode_cursor(next_position) if next_position else None,
         facets=facets,
     )
+
+
+def _needs_town(params: CatalogueSearch) -> bool:
+    """Do the filters read the municipality's own columns (place, size)?"""
+    p = params
+    return bool(
+        p.regions
+        or p.districts
+        or p.bands
+        or p.population_min is not None
+        or p.population_max is not None
+    )
+
+
+@dataclass
+class _PilotMatches:
+    """The pilots that match the text (if any) and the filters, as queries on their id."""
+
+    ranking: search.Ranking | None
+    conditions: list[ColumnElement[bool]]
+    needs_town: bool
+
+    def __post_init__(self) -> None:
+        self.fts = self.ranking.matched.subquery("fts") if self.ranking else None
+        # Driven by the text index when there is a text: its id stands for the pilot's.
+        self.id: ColumnElement[int] = self.fts.c.id if self.fts is not None else PC.id
+
+    def ids(self, *, with_town: bool = False, carrier: bool = False) -> Select[Any]:
+        columns: list[ColumnElement[Any]] = [self.id.label("id")]
+        if carrier and self.fts is not None:
+            columns.append(self.fts.c.carrier.label("carrier"))
+        if self.fts is not None:
+            query = select(*columns).select_from(self.fts)
+            if self.conditions or with_town:
+                query = query.join(Pilot, PC.id == self.fts.c.id)
+        else:
+            query = select(*columns)
+        if self.needs_town or with_town:
+            query = query.join(Municipality, MC.code == PC.municipality_code)
+        return query.where(*self.conditions)
+
+
+def _relevance_page(
+    session: Session,
+    ranking: search.Ranking,
+    matches: _PilotMatches,
+    position: dict[str, Any],
+    limit: int,
+) -> tuple[list[int], dict[str, Any] | None]:
+    """One page in relevance order: the newest ``RELEVANCE_WINDOW`` matches ranked (keyset
+    on rank and id), then any older matches, newest first (keyset on id).
+
+    The window's lowest id (``b``) is fixed by the first page, so later pages rank the same
+    set; it is None when every match fell inside the window."""
+    boundary: int | None = position.get("b")
+    rows: list[Any] = []
+    if "t" not in position:
+        if "r" in position:
+            query = matches.ids(carrier=True)
+            if boundary is not None:
+                query = query.where(matches.id >= boundary)
+            window = query.subquery("window")
+            rank = ranking.rank_of(window)
+            after_rank, after_id = float(position["r"]), int(position["i"])
+            page = select(window.c.id, rank.label("rank")).where(
+                or_(rank > after_rank, and_(rank == after_rank, window.c.id > after_id))
+            )
+        else:
+            window = (
+                matches.ids(carrier=True)
+                .order_by(matches.id.desc())
+                .limit(RELEVANCE_WINDOW)
+                .subquery("window")
+            )
+            rank = ranking.rank_of(window)
+            page = select(
+                window.c.id,
+                rank.label("rank"),
+                func.count().over().label("size"),
+                func.min(window.c.id).over().label("low"),
+            )
+        rows = list(session.execute(page.order_by(rank, window.c.id).limit(limit + 1)).all())
+        if "r" not in position and rows and rows[0].size >= RELEVANCE_WINDOW:
+            boundary = int(rows[0].low)
+        if len(rows) > limit:
+            last = rows[limit - 1]
+            after = {"b": boundary, "r": float(last.rank), "i": int(last.id)}
+            return [int(r.id) for r in rows[:limit]], after
+        if boundary is None:
+            return [int(r.id) for r in rows], None
+    ids = [int(r.id) for r in rows]
+    older_than = int(position["t"] if "t" in position else boundary)  # type: ignore[arg-type]
+    older = list(
+        session.execute(
+            matches.ids()
+            .where(matches.id < older_than)
+            .order_by(matches.id.desc())
+            .limit(limit + 1 - len(ids))
+        ).scalars()
+    )
+    ids += older
+    if len(ids) <= limit:
+        return ids, None
+    # The next page continues below the last older match shown (or the window's end).
+    shown_older = older[: limit - len(rows)]
+    return ids[:limit], {"b": boundary, "t": shown_older[-1] if shown_older else older_than}
 
 
 def _load_pilots(session: Session, ids: Sequence[int]) -> list[tuple[Pilot, Municipality]]:
@@ -768,41 +872,6 @@ def _pilot_facets(
     """Every facet in one statement over the filtered set."""
     parts = _facet_parts(_filtered_cte(base), facets)
     return _collect_facets(session.execute(union_all(*parts)), facets)
-
-
-def _page_and_facets(
-    session: Session,
-    base: Select[tuple[int]],
-    keys: list[tuple[ColumnElement[Any], bool]],
-    facets: Sequence[str],
-    offset: int,
-    limit: int,
-) -> tuple[list[int], dict[str, dict[str, int]]]:
-    """One page of ids and every facet in a single statement, so the full-text match and
-    the filters run once for both."""
-    filtered = _filtered_cte(base, *(k.label(f"s{i}") for i, (k, _) in enumerate(keys)))
-    order = [
-        filtered.c[f"s{i}"].desc() if descending else filtered.c[f"s{i}"].asc()
-        for i, (_, descending) in enumerate(keys)
-    ]
-    page = (
-        select(filtered.c.id, func.row_number().over(order_by=order).label("position"))
-        .order_by(*order)
-        .offset(offset)
-        .limit(limit)
-        .subquery("page")
-    )
-    page_rows = select(
-        literal("page"), cast(None, String), cast(None, Integer), page.c.id, page.c.position
-    )
-    ids: list[tuple[int, int]] = []
-    facet_rows = []
-    for row in session.execute(union_all(page_rows, *_facet_parts(filtered, facets))):
-        if row[0] == "page":
-            ids.append((int(row[4]), int(row[3])))
-        else:
-            facet_rows.append(row)
-    return [i for _, i in sorted(ids)], _collect_facets(facet_rows, facets)
 
 
 def search_solutions(

@@ -4,11 +4,19 @@ Both indexes hold the same pre-processed tokens (``catalogue.text``), so both da
 answer a query with the same documents. SQLite: ``<entity>_fts`` is an FTS5 table
 (``unicode61 remove_diacritics 2``) whose rowid is the document id. PostgreSQL: a plain
 table ``(id, document)`` holding ``strip(to_tsvector('simple', tokens))``, GIN-indexed.
+
+A pilot's index entry also carries its filter tags (``catalogue.text.tag_token``: status,
+municipality, areas, standards, MIMs, solutions, vendors), so a text search with filters
+intersects posting lists inside the index instead of joining every text match to the
+pilots table. On SQLite they fill a second FTS5 column, ``tags``, which text queries never
+look at and bm25 weighs 0; on PostgreSQL they are lexemes of the same vector, written
+``~<token>`` so that no text query (only ``[a-z0-9]`` terms) can match them, and ranking
+uses the text query alone.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -22,83 +30,82 @@ from catalogue.text import fts5_query, index_tokens, query_groups, tsquery
 
 Entity = Literal["pilot", "solution"]
 FTS_TABLES = ("pilot_fts", "solution_fts")
+# Each inner sequence is one filter: a document must carry one of its tag tokens.
+TagFilters = Sequence[Sequence[str]]
 
 
 def _table(entity: Entity) -> str:
     return f"{entity}_fts"
 
 
-def index_document(session: Session, entity: Entity, doc_id: int, *texts: str | None) -> None:
-    """(Re)index one document."""
-    tokens = index_tokens(*texts)
-    name = _table(entity)
-    if dialect_name(session) == "postgresql":
-        session.execute(
-            text(
-                f"INSERT INTO {name} (id, document) "
-                "VALUES (:id, strip(to_tsvector('simple', :tokens))) "
-                "ON CONFLICT (id) DO UPDATE SET document = excluded.document"
-            ),
-            {"id": doc_id, "tokens": tokens},
-        )
-    else:
-        session.execute(text(f"DELETE FROM {name} WHERE rowid = :id"), {"id": doc_id})
-        session.execute(
-            text(f"INSERT INTO {name} (rowid, tokens) VALUES (:id, :tokens)"),
-            {"id": doc_id, "tokens": tokens},
-        )
+def _pg_tags(tags: Sequence[str]) -> list[str]:
+    return ["~" + t for t in tags]
 
 
-def index_many(session: Session, entity: Entity, rows: list[tuple[int, str]]) -> None:
-    """Bulk-index pre-tokenised ``(id, tokens)`` rows of new documents (bench, seed)."""
+def _index_sql(dialect: str, entity: Entity, *, upsert: bool) -> str:
     name = _table(entity)
-    if dialect_name(session) == "postgresql":
-        sql = (
-            f"INSERT INTO {name} (id, document) VALUES (:id, strip(to_tsvector('simple', :tokens)))"
-        )
-    else:
-        sql = f"INSERT INTO {name} (rowid, tokens) VALUES (:id, :tokens)"
+    if dialect == "postgresql":
+        vector = "strip(to_tsvector('simple', :tokens))"
+        if entity == "pilot":
+            vector += " || array_to_tsvector(CAST(:tags AS text[]))"
+        conflict = " ON CONFLICT (id) DO UPDATE SET document = excluded.document" if upsert else ""
+        return f"INSERT INTO {name} (id, document) VALUES (:id, {vector}){conflict}"
+    if entity == "pilot":
+        return f"INSERT INTO {name} (rowid, tokens, tags) VALUES (:id, :tokens, :tags)"
+    return f"INSERT INTO {name} (rowid, tokens) VALUES (:id, :tokens)"
+
+
+def _index_params(dialect: str, doc_id: int, tokens: str, tags: Sequence[str]) -> dict[str, Any]:
+    if dialect == "postgresql":
+        return {"id": doc_id, "tokens": tokens, "tags": _pg_tags(tags)}
+    return {"id": doc_id, "tokens": tokens, "tags": " ".join(tags)}
+
+
+def index_document(
+    session: Session,
+    entity: Entity,
+    doc_id: int,
+    *texts: str | None,
+    tags: Sequence[str] = (),
+) -> None:
+    """(Re)index one document; ``tags`` are a pilot's filter tag tokens."""
+    dialect = dialect_name(session)
+    if dialect != "postgresql":
+        session.execute(text(f"DELETE FROM {_table(entity)} WHERE rowid = :id"), {"id": doc_id})
     session.execute(
-        text(sql),
-        [{"id": i, "tokens": t} for i, t in rows],
+        text(_index_sql(dialect, entity, upsert=True)),
+        _index_params(dialect, doc_id, index_tokens(*texts), tags),
     )
 
 
-def match(session: Session, entity: Entity, query: str) -> Select[int, float] | None:
-    """``SELECT id, rank`` of the documents matching ``query`` (lower rank = better), or
-    None when the query has no searchable word."""
-    groups = query_groups(query)
-    if not groups:
-        return None
-    name = _table(entity)
-    fts = table(name, column("document"))
-    if dialect_name(session) == "postgresql":
-        vector = fts.c.document
-        # The query arrives as a tsquery parameter (its terms are already normalised, so
-        # to_tsquery('simple', ...) would change nothing): a to_tsquery() call over a bound
-        # parameter is not folded in a generic plan and runs again for every row.
-        tsq = bindparam("fts_q", tsquery(groups), type_=TSQUERY)
-        rank: ColumnElement[float] = -func.ts_rank(vector, tsq)
-        doc_id: ColumnElement[int] = literal_column(f"{name}.id")
-        return (
-            select(doc_id.label("id"), rank.label("rank"))
-            .select_from(fts)
-            .where(vector.op("@@")(tsq))
-        )
-    rowid: ColumnElement[int] = literal_column(f"{name}.rowid")
-    bm25: ColumnElement[float] = literal_column(f"bm25({name})")
-    return (
-        select(rowid.label("id"), bm25.label("rank"))
-        .where(literal_column(name).op("MATCH")(bindparam("fts_q", fts5_query(groups))))
-        .select_from(fts)
+def index_many(
+    session: Session, entity: Entity, rows: Sequence[tuple[int, str, Sequence[str]]]
+) -> None:
+    """Bulk-index pre-tokenised ``(id, tokens, tags)`` rows of new documents (bench, seed)."""
+    dialect = dialect_name(session)
+    session.execute(
+        text(_index_sql(dialect, entity, upsert=False)),
+        [_index_params(dialect, i, tokens, tags) for i, tokens, tags in rows],
     )
+
+
+def _fts5_expression(groups: list[tuple[list[str], list[str]]], tags: TagFilters) -> str:
+    parts = ["{tokens} : (" + fts5_query(groups) + ")"]
+    parts += ["{tags} : (" + " OR ".join(f'"{t}"' for t in one) + ")" for one in tags]
+    return " AND ".join(parts)
+
+
+def _ts_expression(groups: list[tuple[list[str], list[str]]], tags: TagFilters) -> str:
+    parts = [tsquery(groups)]
+    parts += ["(" + " | ".join(f"'{t}'" for t in _pg_tags(one)) + ")" for one in tags]
+    return " & ".join(parts)
 
 
 @dataclass
 class Ranking:
     """A text match whose rank is computed late, over a bounded set of rows.
 
-    ``matched`` is ``SELECT id, <carrier>`` of the matching documents; ``rank_of`` turns the
+    ``matched`` is ``SELECT id, carrier`` of the matching documents; ``rank_of`` turns the
     carrier column of a subquery built on it into the rank (lower = better). On SQLite the
     carrier is bm25 itself (an FTS5 auxiliary function can only run in the MATCH query; it
     runs only for the rows that query returns); on PostgreSQL it is the document, ranked
@@ -109,30 +116,47 @@ class Ranking:
     rank_of: Callable[[Any], ColumnElement[float]]
 
 
-def ranking(session: Session, entity: Entity, query: str) -> Ranking | None:
-    """The text match of ``query`` with its rank deferred, or None without a searchable word."""
+def ranking(session: Session, entity: Entity, query: str, tags: TagFilters = ()) -> Ranking | None:
+    """The documents matching ``query`` and carrying a tag token of every filter in
+    ``tags`` (pilots only), with their rank deferred; None without a searchable word."""
     groups = query_groups(query)
     if not groups:
         return None
+    if any(not one for one in tags):
+        raise ValueError("a tag filter needs at least one token")
     name = _table(entity)
     fts = table(name, column("document"))
     if dialect_name(session) == "postgresql":
-        tsq = bindparam("fts_q", tsquery(groups), type_=TSQUERY)
+        words = bindparam("fts_q", tsquery(groups), type_=TSQUERY)
+        wanted = bindparam("fts_t", _ts_expression(groups, tags), type_=TSQUERY) if tags else words
         doc_id: ColumnElement[int] = literal_column(f"{name}.id")
         matched: Select[int, Any] = (
             select(doc_id.label("id"), fts.c.document.label("carrier"))
             .select_from(fts)
-            .where(fts.c.document.op("@@")(tsq))
+            .where(fts.c.document.op("@@")(wanted))
         )
-        return Ranking(matched, lambda sq: -func.ts_rank(sq.c.carrier, tsq))
+        return Ranking(matched, lambda sq: -func.ts_rank(sq.c.carrier, words))
     rowid: ColumnElement[int] = literal_column(f"{name}.rowid")
-    bm25: ColumnElement[float] = literal_column(f"bm25({name})")
+    # The tags column (pilots) weighs nothing: the rank is the text's alone.
+    bm25: ColumnElement[float] = literal_column(
+        f"bm25({name}, 1.0, 0.0)" if entity == "pilot" else f"bm25({name})"
+    )
     matched_fts5: Select[int, Any] = (
         select(rowid.label("id"), bm25.label("carrier"))
-        .where(literal_column(name).op("MATCH")(bindparam("fts_q", fts5_query(groups))))
+        .where(literal_column(name).op("MATCH")(bindparam("fts_q", _fts5_expression(groups, tags))))
         .select_from(fts)
     )
     return Ranking(matched_fts5, lambda sq: sq.c.carrier)
+
+
+def match(session: Session, entity: Entity, query: str) -> Select[int, float] | None:
+    """``SELECT id, rank`` of the documents matching ``query`` (lower rank = better), or
+    None when the query has no searchable word."""
+    found = ranking(session, entity, query)
+    if found is None:
+        return None
+    matched = found.matched.subquery("matched")
+    return select(matched.c.id.label("id"), found.rank_of(matched).label("rank"))
 
 
 def raw_match_sql(dialect: str, entity: Entity) -> str:
@@ -148,4 +172,4 @@ def raw_match_sql(dialect: str, entity: Entity) -> str:
 
 def prepared_query(dialect: str, query: str) -> str:
     groups = query_groups(query)
-    return tsquery(groups) if dialect == "postgresql" else fts5_query(groups)
+    return tsquery(groups) if dialect == "postgresql" else _fts5_expression(groups, ())

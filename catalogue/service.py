@@ -5,13 +5,13 @@ Services flush, never commit; the request's session commits.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, Literal
 
 from sqlalchemy import (
-    Integer,
     String,
     and_,
     cast,
@@ -21,12 +21,12 @@ from sqlalchemy import (
     literal,
     or_,
     select,
-    union_all,
 )
 from sqlalchemy.sql import ColumnElement, Select
 from sqlmodel import Session
 
 from api.auth import Caller, ensure, utcnow
+from api.db import dialect_name
 from api.pagination import decode_cursor, encode_cursor
 from catalogue import search
 from catalogue.exceptions import (
@@ -56,7 +56,7 @@ from catalogue.schemas import (
     VendorCreate,
     VendorUpdate,
 )
-from catalogue.text import normalized_name
+from catalogue.text import normalized_name, tag_token
 
 TWO_PLACES = Decimal("0.01")
 
@@ -309,7 +309,16 @@ def _refresh_pilot(session: Session, pilot: Pilot, solutions: Sequence[Solution]
         pilot.summary,
         pilot.description,
         pilot.lessons_learned,
+        tags=pilot_index_tags(pilot.status, pilot.municipality_code, tags),
     )
+
+
+def pilot_index_tags(
+    status: str, municipality_code: str, tags: Iterable[tuple[str, str]]
+) -> list[str]:
+    """The filter tag tokens a pilot's text index entry carries (see ``catalogue.search``)."""
+    pairs = {("status", status), ("town", municipality_code), *tags}
+    return sorted(tag_token(kind, value) for kind, value in pairs)
 
 
 # --- solutions ------------------------------------------------------------------------
@@ -481,7 +490,6 @@ def cost_per_inhabitant(pilot: Pilot, population: int) -> Decimal | None:
 # --- search ---------------------------------------------------------------------------
 
 Sort = Literal["relevance", "distance", "similarity", "newest", "cost_per_inhabitant"]
-_NO_INT = cast(None, Integer)
 PILOT_FACETS = ("area", "status", "standard", "mim", "region")
 SOLUTION_FACETS = ("area", "standard", "mim", "hosting")
 
@@ -575,21 +583,39 @@ def _geo(session: Session, params: CatalogueSearch) -> _Geo:
     return geo
 
 
-def _pilot_conditions(params: CatalogueSearch, geo: _Geo) -> list[ColumnElement[bool]]:
+# A text search hands the index at most this many municipalities as one filter.
+MAX_INDEXED_TOWNS = 500
+
+
+def _pilot_conditions(
+    params: CatalogueSearch, geo: _Geo, *, indexed: bool = False
+) -> tuple[list[ColumnElement[bool]], list[list[str]]]:
+    """The filters as SQL conditions and, with ``indexed`` (a text search), as tag filters
+    that the full-text index answers (those it holds tokens for)."""
     p = params
     conditions: list[ColumnElement[bool]] = []
+    tags: list[list[str]] = []
+
+    def tagged(kind: str, values: Sequence[str], sql: ColumnElement[bool]) -> None:
+        if indexed:
+            tags.append([tag_token(kind, v) for v in values])
+        else:
+            conditions.append(sql)
+
     if p.areas:
-        conditions.append(PC.id.in_(_tagged("pilot", "area", p.areas)))
+        tagged("area", p.areas, PC.id.in_(_tagged("pilot", "area", p.areas)))
     if p.statuses:
-        conditions.append(PC.status.in_(p.statuses))
+        tagged("status", p.statuses, PC.status.in_(p.statuses))
     if p.standards:
-        conditions.append(PC.id.in_(_tagged("pilot", "standard", p.standards)))
+        tagged("standard", p.standards, PC.id.in_(_tagged("pilot", "standard", p.standards)))
     if p.mims:
-        conditions.append(PC.id.in_(_tagged("pilot", "mim", p.mims)))
+        tagged("mim", p.mims, PC.id.in_(_tagged("pilot", "mim", p.mims)))
     if p.vendor_id is not None:
-        conditions.append(PC.id.in_(_tagged("pilot", "vendor", [str(p.vendor_id)])))
+        vendor = [str(p.vendor_id)]
+        tagged("vendor", vendor, PC.id.in_(_tagged("pilot", "vendor", vendor)))
     if p.solution_id is not None:
-        conditions.append(PC.id.in_(_tagged("pilot", "solution", [str(p.solution_id)])))
+        solution = [str(p.solution_id)]
+        tagged("solution", solution, PC.id.in_(_tagged("pilot", "solution", solution)))
     conditions += _place_filter(p.regions, p.districts)
     conditions += _population_filter(p.bands, p.population_min, p.population_max)
     if p.budget_min is not None:
@@ -603,10 +629,13 @@ def _pilot_conditions(params: CatalogueSearch, geo: _Geo) -> list[ColumnElement[
     if p.max_lockin is not None:
         conditions.append(PC.lockin_score <= p.max_lockin)
     if p.municipality is not None:
-        conditions.append(PC.municipality_code == p.municipality)
+        tagged("town", [p.municipality], PC.municipality_code == p.municipality)
     if geo.codes is not None:
-        conditions.append(PC.municipality_code.in_(geo.codes))
-    return conditions
+        if indexed and 0 < len(geo.codes) <= MAX_INDEXED_TOWNS:
+            tagged("town", geo.codes, PC.municipality_code.in_(geo.codes))
+        else:
+            conditions.append(PC.municipality_code.in_(geo.codes))
+    return conditions, tags
 
 
 def _resolve_sort(params: CatalogueSearch, allowed: Sequence[str]) -> str:
@@ -655,11 +684,11 @@ def search_pilots(
     )
     geo = _geo(session, params)
     ranking = None
+    conditions, tags = _pilot_conditions(params, geo, indexed=bool(params.q))
     if params.q:
-        ranking = search.ranking(session, "pilot", params.q)
+        ranking = search.ranking(session, "pilot", params.q, tags)
         if ranking is None:
             raise InvalidQuery("q", "q has no searchable word")
-    conditions = _pilot_conditions(params, geo)
     position = decode_cursor(cursor) or {}
     matches = _PilotMatches(ranking, conditions, _needs_town(params))
     next_position: dict[str, Any] | None
@@ -690,7 +719,7 @@ def search_pilots(
     ids = ids[:limit]
     facets = None
     if params.facets:
-        facets = _pilot_facets(session, matches.ids(with_town=True), params.facets)
+        facets = _pilot_facets(session, matches, params.facets)
     return SearchResult(
         rows=_load_pilots(session, ids),
         distances=geo.distances if (params.near or params.similar_to) else {},
@@ -819,59 +848,39 @@ def _load_pilots(session: Session, ids: Sequence[int]) -> list[tuple[Pilot, Muni
     return [found[i] for i in ids if i in found]
 
 
+def _pilot_facets(
+    session: Session, matches: _PilotMatches, facets: Sequence[str]
+) -> dict[str, dict[str, int]]:
+    """Every facet from one pass over the filtered set: each row brings its status, its
+    region and (in one correlated lookup, so the tags are read by pilot id whatever the
+    planner thinks of the set's size) its tags, and they are counted here."""
+    kinds = [f for f in facets if f in ("area", "standard", "mim")]
+    columns: list[ColumnElement[Any]] = [PC.status, MC.region_nuts3]
+    if kinds:
+        pair = TC.kind + literal(":") + TC.value
+        joined = (
+            func.string_agg(pair, literal(","))
+            if dialect_name(session) == "postgresql"
+            else func.group_concat(pair, literal(","))
+        )
+        columns.append(
+            select(joined)
+            .where(TC.entity == "pilot", TC.entity_id == matches.id, TC.kind.in_(kinds))
+            .scalar_subquery()
+        )
+    counts: dict[str, Counter[str]] = {facet: Counter() for facet in facets}
+    for row in session.execute(matches.ids(with_town=True).add_columns(*columns)):
+        counts.get("status", Counter())[row[1]] += 1
+        counts.get("region", Counter())[row[2]] += 1
+        for tag in (row[3] or "").split(",") if kinds else ():
+            if tag:
+                kind, _, value = tag.partition(":")
+                counts[kind][value] += 1
+    return {facet: dict(counted) for facet, counted in counts.items()}
+
+
 def _counts(session: Session, query: Select[Any]) -> dict[str, int]:
     return {str(k): int(v) for k, v in session.execute(query) if k is not None}
-
-
-def _filtered_cte(base: Select[tuple[int]], *extra: ColumnElement[Any]) -> Any:
-    """The filtered set, materialised once per statement (the text match runs once)."""
-    return (
-        base.add_columns(PC.status.label("status"), MC.region_nuts3.label("region"), *extra)
-        .cte("filtered")
-        .prefix_with("MATERIALIZED")
-    )
-
-
-def _facet_parts(filtered: Any, facets: Sequence[str]) -> list[Select[Any]]:
-    parts: list[Select[Any]] = []
-    count = func.count()
-    if "status" in facets:
-        parts.append(
-            select(literal("status"), filtered.c.status, count, _NO_INT, _NO_INT).group_by(
-                filtered.c.status
-            )
-        )
-    if "region" in facets:
-        parts.append(
-            select(literal("region"), filtered.c.region, count, _NO_INT, _NO_INT).group_by(
-                filtered.c.region
-            )
-        )
-    kinds = [f for f in facets if f in ("area", "standard", "mim")]
-    if kinds:
-        parts.append(
-            select(TC.kind, TC.value, count, _NO_INT, _NO_INT)
-            .join(filtered, filtered.c.id == TC.entity_id)
-            .where(TC.entity == "pilot", TC.kind.in_(kinds))
-            .group_by(TC.kind, TC.value)
-        )
-    return parts
-
-
-def _collect_facets(rows: Iterable[Any], facets: Sequence[str]) -> dict[str, dict[str, int]]:
-    out: dict[str, dict[str, int]] = {facet: {} for facet in facets}
-    for facet, value, count, *_ in rows:
-        if value is not None:
-            out[str(facet)][str(value)] = int(count)
-    return out
-
-
-def _pilot_facets(
-    session: Session, base: Select[tuple[int]], facets: Sequence[str]
-) -> dict[str, dict[str, int]]:
-    """Every facet in one statement over the filtered set."""
-    parts = _facet_parts(_filtered_cte(base), facets)
-    return _collect_facets(session.execute(union_all(*parts)), facets)
 
 
 def search_solutions(
@@ -956,7 +965,7 @@ def _solution_base(session: Session, params: CatalogueSearch) -> tuple[Select[tu
         budget_max=p.budget_max,
         municipality=p.municipality,
     )
-    pilot_conditions = _pilot_conditions(pilot_filter, geo)
+    pilot_conditions, _ = _pilot_conditions(pilot_filter, geo)
     if pilot_conditions:
         used = (
             select(TC.value)
@@ -1064,7 +1073,8 @@ def pilot_export_query(session: Session, params: CatalogueSearch) -> Select[Pilo
             raise InvalidQuery("q", "q has no searchable word")
         fts = matched.subquery("fts")
         query = query.join(fts, fts.c.id == PC.id)
-    return query.where(*_pilot_conditions(params, geo)).order_by(PC.id)
+    conditions, _ = _pilot_conditions(params, geo)
+    return query.where(*conditions).order_by(PC.id)
 
 
 def solution_export_query(session: Session, params: CatalogueSearch) -> Select[Any]:

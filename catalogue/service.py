@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable, Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, Literal
@@ -783,16 +784,31 @@ def _relevance_page(
     boundary: int | None = position.get("b")
     rows: list[Any] = []
     if "t" not in position:
-        if "r" in position:
+        first_page = "r" not in position
+        if first_page and not search.walks_newest_first(session):
+            # The newest documents first: a common word fills the window there at once.
+            probe = (
+                matches.ids()
+                .where(matches.id >= search.newest_ids_floor("pilot", 3 * RELEVANCE_WINDOW))
+                .order_by(matches.id.desc())
+                .limit(RELEVANCE_WINDOW)
+            )
+            newest = list(session.execute(probe).scalars())
+            if len(newest) == RELEVANCE_WINDOW:
+                boundary = int(newest[-1])
+                first_page = False
+        if not first_page:
             query = matches.ids(carrier=True)
             if boundary is not None:
                 query = query.where(matches.id >= boundary)
             window = query.subquery("window")
             rank = ranking.rank_of(window)
-            after_rank, after_id = float(position["r"]), int(position["i"])
-            page = select(window.c.id, rank.label("rank")).where(
-                or_(rank > after_rank, and_(rank == after_rank, window.c.id > after_id))
-            )
+            page = select(window.c.id, rank.label("rank"))
+            if "r" in position:
+                after_rank, after_id = float(position["r"]), int(position["i"])
+                page = page.where(
+                    or_(rank > after_rank, and_(rank == after_rank, window.c.id > after_id))
+                )
         else:
             window = (
                 matches.ids(carrier=True)
@@ -807,8 +823,9 @@ def _relevance_page(
                 func.count().over().label("size"),
                 func.min(window.c.id).over().label("low"),
             )
-        rows = list(session.execute(page.order_by(rank, window.c.id).limit(limit + 1)).all())
-        if "r" not in position and rows and rows[0].size >= RELEVANCE_WINDOW:
+        with search.answered_from_index(session) if boundary is None else nullcontext():
+            rows = list(session.execute(page.order_by(rank, window.c.id).limit(limit + 1)).all())
+        if first_page and rows and rows[0].size >= RELEVANCE_WINDOW:
             boundary = int(rows[0].low)
         if len(rows) > limit:
             last = rows[limit - 1]

@@ -907,7 +907,8 @@ def search_solutions(
         if facet not in SOLUTION_FACETS:
             raise InvalidQuery("facets", f"unknown facet {facet}; use {', '.join(SOLUTION_FACETS)}")
     sort = _resolve_sort(params, ("relevance", "newest"))
-    base, fts = _solution_base(session, params)
+    geo = _geo(session, params)
+    base, fts = _solution_base(session, params, geo)
     p = params
     offset = int((decode_cursor(cursor) or {}).get("o", 0))
     if sort == "relevance" and fts is not None:
@@ -939,15 +940,39 @@ def search_solutions(
             facets[facet] = _counts(session, query)
     return SearchResult(
         rows=[found[i] for i in ids if i in found],
-        distances={},
+        distances=_solution_distances(session, ids, geo) if (p.near or p.similar_to) else {},
         next_cursor=encode_cursor({"o": offset + limit}) if more else None,
         facets=facets,
     )
 
 
-def _solution_base(session: Session, params: CatalogueSearch) -> tuple[Select[tuple[int]], Any]:
+def _solution_distances(session: Session, ids: Sequence[int], geo: _Geo) -> dict[str, float]:
+    """For each solution id (as a string): the distance to the nearest municipality in
+    range (``near`` / ``similar_to``) with a pilot that uses it."""
+    if not ids or not geo.distances:
+        return {}
+    used = session.execute(
+        select(TC.value, PC.municipality_code)
+        .join(Pilot, PC.id == TC.entity_id)
+        .where(
+            TC.entity == "pilot",
+            TC.kind == "solution",
+            TC.value.in_([str(i) for i in ids]),
+            PC.municipality_code.in_(list(geo.distances)),
+        )
+    )
+    nearest: dict[str, float] = {}
+    for solution, code in used:
+        distance = geo.distances[code]
+        nearest[solution] = min(distance, nearest.get(solution, distance))
+    return nearest
+
+
+def _solution_base(
+    session: Session, params: CatalogueSearch, geo: _Geo | None = None
+) -> tuple[Select[tuple[int]], Any]:
     """``SELECT solutions.id`` with the text match (first) and every filter applied."""
-    geo = _geo(session, params)
+    geo = geo if geo is not None else _geo(session, params)
     p = params
     base = select(SC.id)
     fts = None

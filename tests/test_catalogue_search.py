@@ -443,3 +443,15 @@ def test_facets_of_a_text_search_with_filters(client: TestClient, corpus: Corpus
     assert facets["region"] == {"CZ020": 2}
     assert facets["standard"] == {"lorawan": 1, "mqtt": 1, "datex-ii": 1}
     assert facets["mim"] == {"mim2": 1}
+
+
+def test_solutions_near_report_the_distance_to_the_nearest_town_using_them(
+    client: TestClient, corpus: Corpus
+) -> None:
+    # The open solution runs in Kněžice itself, the parking system in Nymburk (~20 km).
+    response = client.get("/v1/solutions", params={"near": KNEZICE, "radius_km": 30})
+    distances = {i["id"]: i["distance_km"] for i in response.json()["items"]}
+    assert distances[corpus.open_solution] == 0.0
+    assert 15 < distances[corpus.closed_solution] < 25
+    plain = client.get("/v1/solutions").json()["items"]
+    assert {i["distance_km"] for i in plain} == {None}

@@ -115,6 +115,8 @@ class Ranking:
 
     matched: Select[int, Any]
     rank_of: Callable[[Any], ColumnElement[float]]
+    # SQLite, pilots: ``SELECT id, tags`` of the same matches (the tag tokens, space-separated).
+    tagged: Select[int, Any] | None = None
 
 
 def ranking(session: Session, entity: Entity, query: str, tags: TagFilters = ()) -> Ranking | None:
@@ -142,12 +144,19 @@ def ranking(session: Session, entity: Entity, query: str, tags: TagFilters = ())
     bm25: ColumnElement[float] = literal_column(
         f"bm25({name}, 1.0, 0.0)" if entity == "pilot" else f"bm25({name})"
     )
-    matched_fts5: Select[int, Any] = (
-        select(rowid.label("id"), bm25.label("carrier"))
-        .where(literal_column(name).op("MATCH")(bindparam("fts_q", _fts5_expression(groups, tags))))
-        .select_from(fts)
+    expression = literal_column(name).op("MATCH")(
+        bindparam("fts_q", _fts5_expression(groups, tags))
     )
-    return Ranking(matched_fts5, lambda sq: sq.c.carrier)
+    matched_fts5: Select[int, Any] = (
+        select(rowid.label("id"), bm25.label("carrier")).where(expression).select_from(fts)
+    )
+    tagged: Select[int, Any] | None = None
+    if entity == "pilot":
+        tag_text: ColumnElement[str] = literal_column(f"{name}.tags")
+        tagged = (
+            select(rowid.label("id"), tag_text.label("tags")).where(expression).select_from(fts)
+        )
+    return Ranking(matched_fts5, lambda sq: sq.c.carrier, tagged)
 
 
 def walks_newest_first(session: Session) -> bool:

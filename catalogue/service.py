@@ -22,6 +22,7 @@ from sqlalchemy import (
     literal,
     or_,
     select,
+    union_all,
 )
 from sqlalchemy.sql import ColumnElement, Select
 from sqlmodel import Session
@@ -57,7 +58,7 @@ from catalogue.schemas import (
     VendorCreate,
     VendorUpdate,
 )
-from catalogue.text import normalized_name, tag_token
+from catalogue.text import normalized_name, tag_token, tag_value
 
 TWO_PLACES = Decimal("0.01")
 
@@ -691,7 +692,7 @@ def search_pilots(
         if ranking is None:
             raise InvalidQuery("q", "q has no searchable word")
     position = decode_cursor(cursor) or {}
-    matches = _PilotMatches(ranking, conditions, _needs_town(params))
+    matches = _PilotMatches(ranking, conditions, _needs_town(params), tagged=bool(tags))
     next_position: dict[str, Any] | None
     if sort == "relevance" and ranking is not None:
         ids, next_position = _relevance_page(session, ranking, matches, position, limit)
@@ -748,6 +749,7 @@ class _PilotMatches:
     ranking: search.Ranking | None
     conditions: list[ColumnElement[bool]]
     needs_town: bool
+    tagged: bool = False  # the text match also carries tag filters
 
     def __post_init__(self) -> None:
         self.fts = self.ranking.matched.subquery("fts") if self.ranking else None
@@ -785,7 +787,8 @@ def _relevance_page(
     rows: list[Any] = []
     if "t" not in position:
         first_page = "r" not in position
-        if first_page and not search.walks_newest_first(session):
+        text_only = not matches.conditions and not matches.tagged
+        if first_page and text_only and not search.walks_newest_first(session):
             # The newest documents first: a common word fills the window there at once.
             probe = (
                 matches.ids()
@@ -868,31 +871,69 @@ def _load_pilots(session: Session, ids: Sequence[int]) -> list[tuple[Pilot, Muni
 def _pilot_facets(
     session: Session, matches: _PilotMatches, facets: Sequence[str]
 ) -> dict[str, dict[str, int]]:
-    """Every facet from one pass over the filtered set: each row brings its status, its
-    region and (in one correlated lookup, so the tags are read by pilot id whatever the
-    planner thinks of the set's size) its tags, and they are counted here."""
-    kinds = [f for f in facets if f in ("area", "standard", "mim")]
-    columns: list[ColumnElement[Any]] = [PC.status, MC.region_nuts3]
-    if kinds:
-        pair = TC.kind + literal(":") + TC.value
-        joined = (
-            func.string_agg(pair, literal(","))
-            if dialect_name(session) == "postgresql"
-            else func.group_concat(pair, literal(","))
-        )
-        columns.append(
-            select(joined)
-            .where(TC.entity == "pilot", TC.entity_id == matches.id, TC.kind.in_(kinds))
-            .scalar_subquery()
-        )
+    """Every facet over the filtered set, in one statement."""
+    kinds = tuple(f for f in facets if f in ("area", "standard", "mim"))
     counts: dict[str, Counter[str]] = {facet: Counter() for facet in facets}
-    for row in session.execute(matches.ids(with_town=True).add_columns(*columns)):
-        counts.get("status", Counter())[row[1]] += 1
-        counts.get("region", Counter())[row[2]] += 1
-        for tag in (row[3] or "").split(",") if kinds else ():
-            if tag:
+    if matches.ranking is not None and matches.ranking.tagged is not None:
+        # SQLite text search: the tags come with the matches from the index itself.
+        tagged = matches.ranking.tagged.subquery("tagged")
+        query = (
+            select(tagged.c.tags, PC.status, MC.region_nuts3)
+            .select_from(tagged)
+            .join(Pilot, PC.id == tagged.c.id)
+            .join(Municipality, MC.code == PC.municipality_code)
+            .where(*matches.conditions)
+        )
+        for tags, status, region in session.execute(query):
+            counts.get("status", Counter())[status] += 1
+            counts.get("region", Counter())[region] += 1
+            for token in tags.split() if kinds else ():
+                found = tag_value(token, kinds)
+                if found is not None:
+                    counts[found[0]][found[1]] += 1
+        return {facet: dict(counted) for facet, counted in counts.items()}
+    if dialect_name(session) != "postgresql":
+        # SQLite would walk every pilot tag and probe the set; a correlated lookup per row
+        # reads just the set's tags from the covering index.
+        columns: list[ColumnElement[Any]] = [PC.status, MC.region_nuts3]
+        if kinds:
+            columns.append(
+                select(func.group_concat(TC.kind + literal(":") + TC.value, literal(",")))
+                .where(TC.entity == "pilot", TC.entity_id == matches.id, TC.kind.in_(kinds))
+                .scalar_subquery()
+            )
+        for row in session.execute(matches.ids(with_town=True).add_columns(*columns)):
+            counts.get("status", Counter())[row[1]] += 1
+            counts.get("region", Counter())[row[2]] += 1
+            for tag in (row[3] or "").split(",") if kinds else ():
                 kind, _, value = tag.partition(":")
                 counts[kind][value] += 1
+        return {facet: dict(counted) for facet, counted in counts.items()}
+    filtered = (
+        matches.ids(with_town=True)
+        .add_columns(PC.status.label("status"), MC.region_nuts3.label("region"))
+        .cte("filtered")
+        .prefix_with("MATERIALIZED")
+    )
+    parts: list[Select[Any]] = [
+        select(literal("status").label("facet"), filtered.c.status.label("value")),
+        select(literal("region"), filtered.c.region),
+    ]
+    if kinds:
+        # From the filtered set to its tags (a covering index), whatever the set's size.
+        parts.append(
+            select(TC.kind, TC.value)
+            .select_from(filtered)
+            .join(CatalogueTag, and_(TC.entity == "pilot", TC.entity_id == filtered.c.id))
+            .where(TC.kind.in_(kinds))
+        )
+    every = union_all(*parts).subquery("every")
+    grouped = select(every.c.facet, every.c.value, func.count()).group_by(
+        every.c.facet, every.c.value
+    )
+    for facet, value, count in session.execute(grouped):
+        if facet in counts and value is not None:
+            counts[facet][value] = int(count)
     return {facet: dict(counted) for facet, counted in counts.items()}
 
 

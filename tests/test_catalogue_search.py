@@ -10,8 +10,9 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session
 
-from catalogue import service
-from tests.conftest import MakeKey
+from catalogue import search, service
+from catalogue.text import query_groups
+from tests.conftest import MakeKey, on_postgres
 from tests.factories_catalogue import (
     ABERTAMY,
     HOSTETIN,
@@ -455,3 +456,25 @@ def test_solutions_near_report_the_distance_to_the_nearest_town_using_them(
     assert 15 < distances[corpus.closed_solution] < 25
     plain = client.get("/v1/solutions").json()["items"]
     assert {i["distance_km"] for i in plain} == {None}
+
+
+@pytest.mark.parametrize("limit", [0, 1, 16])
+def test_prefix_expansion_keeps_the_matches(
+    client: TestClient, corpus: Corpus, monkeypatch: pytest.MonkeyPatch, limit: int
+) -> None:
+    # SQLite expands a prefix into the index terms it stands for (up to a limit, beyond
+    # which it stays a prefix query): the documents found are the same either way.
+    monkeypatch.setattr(search, "MAX_PREFIX_TERMS", limit)
+    assert _set(client, q="osvět") == {corpus.lights, corpus.city_lights}
+    assert _set(client, q="zakázky") == {corpus.lights, corpus.parking}
+    assert _set(client, q="obec") == {corpus.lights, corpus.air}
+    assert _set(client, q="parkov", area="mobility") == {corpus.parking}
+
+
+def test_prefixes_become_the_index_terms_they_stand_for(session: Session, corpus: Corpus) -> None:
+    if on_postgres():
+        pytest.skip("PostgreSQL's GIN index answers prefixes itself")
+    groups = search._expanded(session, "pilot", query_groups("zakázky obec"))
+    # zakazk* -> the indexed forms; no document holds "obec" itself, and of its declined
+    # forms only "obce" (Kněžice's title) and "obci" (Hostětín's description) occur.
+    assert groups == [([], ["zakazk", "zakazka", "zakazky"]), ([], ["obce", "obci"])]

@@ -7,6 +7,9 @@ Create Date: 2026-11-28 05:50:00.000000
 A covering index (entity, entity_id, kind, value) on ``catalogue_tags`` replaces the one on
 (entity, entity_id): facets read a filtered set's tags by pilot id.
 
+SQLite also gets ``fts5vocab`` tables of the index terms (``<name>_vocab``), through which
+a query's prefixes are expanded into the terms they stand for.
+
 A text search with filters intersects the tag tokens inside the full-text index
 (``catalogue.search``) instead of joining every text match to ``pilots``. SQLite: the FTS5
 table gets a second column, ``tags``. PostgreSQL: the tags join the document vector as
@@ -55,6 +58,9 @@ def upgrade() -> None:
             """
         )
         return
+    # The index's terms, to expand a query's prefixes into the terms they stand for.
+    for name in ("pilot_fts", "solution_fts"):
+        op.execute(f"CREATE VIRTUAL TABLE {name}_vocab USING fts5vocab({name}, 'row')")
     op.execute(f"CREATE VIRTUAL TABLE pilot_fts_tagged USING fts5(tokens, tags, {_FTS5})")
     op.execute(
         """
@@ -89,6 +95,8 @@ def downgrade() -> None:
             "SELECT lexeme FROM unnest(document) WHERE lexeme LIKE '~%'))"
         )
         return
+    for name in ("pilot_fts", "solution_fts"):
+        op.execute(f"DROP TABLE {name}_vocab")
     op.execute(f"CREATE VIRTUAL TABLE pilot_fts_plain USING fts5(tokens, {_FTS5})")
     op.execute("INSERT INTO pilot_fts_plain (rowid, tokens) SELECT rowid, tokens FROM pilot_fts")
     op.execute("DROP TABLE pilot_fts")

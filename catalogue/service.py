@@ -877,20 +877,32 @@ def _pilot_facets(
     if matches.ranking is not None and matches.ranking.tagged is not None:
         # SQLite text search: the tags come with the matches from the index itself.
         tagged = matches.ranking.tagged.subquery("tagged")
-        query = (
-            select(tagged.c.tags, PC.status, MC.region_nuts3)
-            .select_from(tagged)
-            .join(Pilot, PC.id == tagged.c.id)
-            .join(Municipality, MC.code == PC.municipality_code)
-            .where(*matches.conditions)
-        )
-        for tags, status, region in session.execute(query):
-            counts.get("status", Counter())[status] += 1
-            counts.get("region", Counter())[region] += 1
-            for token in tags.split() if kinds else ():
-                found = tag_value(token, kinds)
-                if found is not None:
-                    counts[found[0]][found[1]] += 1
+        query = select(tagged.c.tags)
+        if matches.conditions:
+            query = (
+                query.select_from(tagged)
+                .join(Pilot, PC.id == tagged.c.id)
+                .join(Municipality, MC.code == PC.municipality_code)
+                .where(*matches.conditions)
+            )
+        # Count the tokens as they are, decode only the distinct ones.
+        tokens = Counter(" ".join(session.execute(query).scalars()).split())
+        towns: dict[str, int] = {}
+        for token, count in tokens.items():
+            found = tag_value(token, (*kinds, "status", "town"))
+            if found is None:
+                continue
+            if found[0] == "town":
+                towns[found[1]] = count
+            elif found[0] in counts:
+                counts[found[0]][found[1]] += count
+        if "region" in counts and towns:
+            regions = select(MC.code, MC.region_nuts3)
+            if len(towns) <= 200:
+                regions = regions.where(MC.code.in_(list(towns)))
+            for code, region in session.execute(regions):
+                if code in towns:
+                    counts["region"][region] += towns[code]
         return {facet: dict(counted) for facet, counted in counts.items()}
     if dialect_name(session) != "postgresql":
         # SQLite would walk every pilot tag and probe the set; a correlated lookup per row

@@ -128,6 +128,7 @@ def tag_token(kind: str, value: str) -> str:
     return kind + value.encode().hex()
 
 
+@lru_cache(maxsize=65536)
 def tag_value(token: str, kinds: tuple[str, ...]) -> tuple[str, str] | None:
     """``(kind, value)`` of a tag token of one of ``kinds``, or None."""
     for kind in kinds:

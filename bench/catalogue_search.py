@@ -40,6 +40,7 @@ from catalogue import search  # noqa: E402
 from catalogue.lockin import lockin_score  # noqa: E402
 from catalogue.models import CatalogueTag, Municipality, Pilot, Solution, Vendor  # noqa: E402
 from catalogue.registry import import_register  # noqa: E402
+from catalogue.service import pilot_index_tags  # noqa: E402
 from catalogue.text import index_tokens  # noqa: E402
 from catalogue.vocabulary import MIM_SLUGS, STANDARD_SLUGS, Area, PilotStatus  # noqa: E402
 
@@ -158,7 +159,9 @@ def prepare(url: str, pilots: int, solutions: int, seed: int = 7) -> None:
                 for k in ("area", "standard", "mim")
                 for v in row[{"area": "areas", "standard": "standards", "mim": "mims"}[k]]
             ]
-            solution_fts.append((i, index_tokens(row["name"], row["summary"], row["description"])))
+            solution_fts.append(
+                (i, index_tokens(row["name"], row["summary"], row["description"]), ())
+            )
         session.execute(insert(Solution), solution_rows)
         session.execute(insert(CatalogueTag), solution_tags)
         search.index_many(session, "solution", solution_fts)
@@ -212,6 +215,7 @@ def prepare(url: str, pilots: int, solutions: int, seed: int = 7) -> None:
                         index_tokens(
                             row["title"], row["summary"], row["description"], row["lessons_learned"]
                         ),
+                        pilot_index_tags(row["status"], row["municipality_code"], pilot_tags),
                     )
                 )
             session.execute(insert(Pilot), pilot_rows)

@@ -133,7 +133,10 @@ class CatalogueTag(SQLModel, table=True):
     __tablename__ = "catalogue_tags"
     __table_args__ = (
         PrimaryKeyConstraint("entity", "kind", "value", "entity_id"),
-        Index("ix_catalogue_tags_entity_entity_id", "entity", "entity_id"),
+        # Covering: facets read a filtered set's tags by pilot id from the index alone.
+        Index(
+            "ix_catalogue_tags_entity_entity_id_kind_value", "entity", "entity_id", "kind", "value"
+        ),
     )
 
     entity: str = Field(max_length=8)  # "pilot" or "solution"

@@ -128,10 +128,11 @@ def vendor_public(v: Vendor) -> VendorPublic:
     )
 
 
-def solution_public(s: Solution) -> SolutionPublic:
+def solution_public(s: Solution, distance: float | None = None) -> SolutionPublic:
     assert s.id is not None
     return SolutionPublic.model_validate(
         {
+            "distance_km": distance,
             **{name: getattr(s, name) for name in SolutionPublic.model_fields if hasattr(s, name)},
             "lockin": LockinProfile.model_validate(
                 {
@@ -434,7 +435,7 @@ def list_solutions(
     filters.facets = _facets(facets)
     result = service.search_solutions(session, filters, cursor, limit)
     page = SearchPage[SolutionPublic](
-        items=[solution_public(s) for s in result.rows],
+        items=[solution_public(s, result.distances.get(str(s.id))) for s in result.rows],
         next_cursor=result.next_cursor,
         facets=result.facets,
     )

@@ -227,6 +227,11 @@ class SolutionPublic(BaseModel):
     demo: bool
     created_at: datetime
     updated_at: datetime
+    distance_km: float | None = Field(
+        default=None,
+        description="With near or similar_to: the distance to the nearest municipality in "
+        "range that has a pilot using it",
+    )
 
 
 # --- pilots ---------------------------------------------------------------------------

@@ -4,13 +4,25 @@ Both indexes hold the same pre-processed tokens (``catalogue.text``), so both da
 answer a query with the same documents. SQLite: ``<entity>_fts`` is an FTS5 table
 (``unicode61 remove_diacritics 2``) whose rowid is the document id. PostgreSQL: a plain
 table ``(id, document)`` holding ``strip(to_tsvector('simple', tokens))``, GIN-indexed.
+
+A pilot's index entry also carries its filter tags (``catalogue.text.tag_token``: status,
+municipality, areas, standards, MIMs, solutions, vendors), so a text search with filters
+intersects posting lists inside the index instead of joining every text match to the
+pilots table. On SQLite they fill a second FTS5 column, ``tags``, which text queries never
+look at and bm25 weighs 0; on PostgreSQL they are lexemes of the same vector, written
+``~<token>`` so that no text query (only ``[a-z0-9]`` terms) can match them, and ranking
+uses the text query alone.
 """
 
 from __future__ import annotations
 
-from typing import Literal
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any, Literal
 
 from sqlalchemy import Select, bindparam, column, func, literal_column, select, table, text
+from sqlalchemy.dialects.postgresql import TSQUERY
 from sqlalchemy.sql import ColumnElement
 from sqlmodel import Session
 
@@ -19,73 +31,229 @@ from catalogue.text import fts5_query, index_tokens, query_groups, tsquery
 
 Entity = Literal["pilot", "solution"]
 FTS_TABLES = ("pilot_fts", "solution_fts")
+# Each inner sequence is one filter: a document must carry one of its tag tokens.
+TagFilters = Sequence[Sequence[str]]
 
 
 def _table(entity: Entity) -> str:
     return f"{entity}_fts"
 
 
-def index_document(session: Session, entity: Entity, doc_id: int, *texts: str | None) -> None:
-    """(Re)index one document."""
-    tokens = index_tokens(*texts)
-    name = _table(entity)
-    if dialect_name(session) == "postgresql":
-        session.execute(
-            text(
-                f"INSERT INTO {name} (id, document) "
-                "VALUES (:id, strip(to_tsvector('simple', :tokens))) "
-                "ON CONFLICT (id) DO UPDATE SET document = excluded.document"
-            ),
-            {"id": doc_id, "tokens": tokens},
-        )
-    else:
-        session.execute(text(f"DELETE FROM {name} WHERE rowid = :id"), {"id": doc_id})
-        session.execute(
-            text(f"INSERT INTO {name} (rowid, tokens) VALUES (:id, :tokens)"),
-            {"id": doc_id, "tokens": tokens},
-        )
+def _pg_tags(tags: Sequence[str]) -> list[str]:
+    return ["~" + t for t in tags]
 
 
-def index_many(session: Session, entity: Entity, rows: list[tuple[int, str]]) -> None:
-    """Bulk-index pre-tokenised ``(id, tokens)`` rows of new documents (bench, seed)."""
+def _index_sql(dialect: str, entity: Entity, *, upsert: bool) -> str:
     name = _table(entity)
-    if dialect_name(session) == "postgresql":
-        sql = (
-            f"INSERT INTO {name} (id, document) VALUES (:id, strip(to_tsvector('simple', :tokens)))"
-        )
-    else:
-        sql = f"INSERT INTO {name} (rowid, tokens) VALUES (:id, :tokens)"
+    if dialect == "postgresql":
+        vector = "strip(to_tsvector('simple', :tokens))"
+        if entity == "pilot":
+            vector += " || array_to_tsvector(CAST(:tags AS text[]))"
+        conflict = " ON CONFLICT (id) DO UPDATE SET document = excluded.document" if upsert else ""
+        return f"INSERT INTO {name} (id, document) VALUES (:id, {vector}){conflict}"
+    if entity == "pilot":
+        return f"INSERT INTO {name} (rowid, tokens, tags) VALUES (:id, :tokens, :tags)"
+    return f"INSERT INTO {name} (rowid, tokens) VALUES (:id, :tokens)"
+
+
+def _index_params(dialect: str, doc_id: int, tokens: str, tags: Sequence[str]) -> dict[str, Any]:
+    if dialect == "postgresql":
+        return {"id": doc_id, "tokens": tokens, "tags": _pg_tags(tags)}
+    return {"id": doc_id, "tokens": tokens, "tags": " ".join(tags)}
+
+
+def index_document(
+    session: Session,
+    entity: Entity,
+    doc_id: int,
+    *texts: str | None,
+    tags: Sequence[str] = (),
+) -> None:
+    """(Re)index one document; ``tags`` are a pilot's filter tag tokens."""
+    dialect = dialect_name(session)
+    if dialect != "postgresql":
+        session.execute(text(f"DELETE FROM {_table(entity)} WHERE rowid = :id"), {"id": doc_id})
     session.execute(
-        text(sql),
-        [{"id": i, "tokens": t} for i, t in rows],
+        text(_index_sql(dialect, entity, upsert=True)),
+        _index_params(dialect, doc_id, index_tokens(*texts), tags),
     )
+
+
+def index_many(
+    session: Session, entity: Entity, rows: Sequence[tuple[int, str, Sequence[str]]]
+) -> None:
+    """Bulk-index pre-tokenised ``(id, tokens, tags)`` rows of new documents (bench, seed)."""
+    dialect = dialect_name(session)
+    session.execute(
+        text(_index_sql(dialect, entity, upsert=False)),
+        [_index_params(dialect, i, tokens, tags) for i, tokens, tags in rows],
+    )
+
+
+def _fts5_expression(groups: list[tuple[list[str], list[str]]], tags: TagFilters) -> str:
+    parts = ["{tokens} : (" + fts5_query(groups) + ")"]
+    parts += ["{tags} : (" + " OR ".join(f'"{t}"' for t in one) + ")" for one in tags]
+    return " AND ".join(parts)
+
+
+def _ts_expression(groups: list[tuple[list[str], list[str]]], tags: TagFilters) -> str:
+    parts = [tsquery(groups)]
+    parts += ["(" + " | ".join(f"'{t}'" for t in _pg_tags(one)) + ")" for one in tags]
+    return " & ".join(parts)
+
+
+# A prefix that stands for more index terms than this stays a prefix query.
+MAX_PREFIX_TERMS = 16
+Groups = list[tuple[list[str], list[str]]]
+
+
+def _expanded(session: Session, entity: Entity, groups: Groups) -> Groups:
+    """SQLite: each query word's prefixes replaced by the index terms they stand for (and
+    its exact forms kept only where the index has them), read from the ``fts5vocab``
+    table. The documents matched are the same; FTS5 answers an OR of a few terms lazily
+    (seeking past what another word or a filter rules out) where a prefix query first
+    merges every posting of every term with that prefix: for a prefix of common terms
+    (``zakazk*``: 83,000 documents) that merge was most of the search."""
+    vocab = f"{_table(entity)}_vocab"
+    out: Groups = []
+    for prefixes, exact in groups:
+        kept: list[str] = []
+        terms: set[str] = set()
+        for prefix in prefixes:
+            found = (
+                session.execute(
+                    text(f"SELECT term FROM {vocab} WHERE term >= :low AND term < :high LIMIT :n"),
+                    {
+                        "low": prefix,
+                        "high": prefix[:-1] + chr(ord(prefix[-1]) + 1),
+                        "n": MAX_PREFIX_TERMS + 1,
+                    },
+                )
+                .scalars()
+                .all()
+            )
+            if len(found) > MAX_PREFIX_TERMS:
+                kept.append(prefix)
+            else:
+                terms.update(found)
+        if exact:
+            names = ", ".join(f":t{i}" for i in range(len(exact)))
+            present = (
+                session.execute(
+                    text(f"SELECT term FROM {vocab} WHERE term IN ({names})"),
+                    {f"t{i}": t for i, t in enumerate(exact)},
+                )
+                .scalars()
+                .all()
+            )
+            terms.update(present)
+        if not kept and not terms:
+            out.append((prefixes, exact))  # no index term: it matches nothing either way
+        else:
+            out.append((kept, sorted(terms)))
+    return out
+
+
+@dataclass
+class Ranking:
+    """A text match whose rank is computed late, over a bounded set of rows.
+
+    ``matched`` is ``SELECT id, carrier`` of the matching documents; ``rank_of`` turns the
+    carrier column of a subquery built on it into the rank (lower = better). On SQLite the
+    carrier is bm25 itself (an FTS5 auxiliary function can only run in the MATCH query; it
+    runs only for the rows that query returns); on PostgreSQL it is the document, ranked
+    by ts_rank only once the rows are chosen.
+    """
+
+    matched: Select[int, Any]
+    rank_of: Callable[[Any], ColumnElement[float]]
+    # SQLite, pilots: ``SELECT id, tags`` of the same matches (the tag tokens, space-separated).
+    tagged: Select[int, Any] | None = None
+
+
+def ranking(session: Session, entity: Entity, query: str, tags: TagFilters = ()) -> Ranking | None:
+    """The documents matching ``query`` and carrying a tag token of every filter in
+    ``tags`` (pilots only), with their rank deferred; None without a searchable word."""
+    groups = query_groups(query)
+    if not groups:
+        return None
+    if any(not one for one in tags):
+        raise ValueError("a tag filter needs at least one token")
+    name = _table(entity)
+    fts = table(name, column("document"))
+    if dialect_name(session) == "postgresql":
+        words = bindparam("fts_q", tsquery(groups), type_=TSQUERY)
+        wanted = bindparam("fts_t", _ts_expression(groups, tags), type_=TSQUERY) if tags else words
+        doc_id: ColumnElement[int] = literal_column(f"{name}.id")
+        matched: Select[int, Any] = (
+            select(doc_id.label("id"), fts.c.document.label("carrier"))
+            .select_from(fts)
+            .where(fts.c.document.op("@@")(wanted))
+        )
+        return Ranking(matched, lambda sq: -func.ts_rank(sq.c.carrier, words))
+    groups = _expanded(session, entity, groups)
+    rowid: ColumnElement[int] = literal_column(f"{name}.rowid")
+    # The tags column (pilots) weighs nothing: the rank is the text's alone.
+    bm25: ColumnElement[float] = literal_column(
+        f"bm25({name}, 1.0, 0.0)" if entity == "pilot" else f"bm25({name})"
+    )
+    expression = literal_column(name).op("MATCH")(
+        bindparam("fts_q", _fts5_expression(groups, tags))
+    )
+    matched_fts5: Select[int, Any] = (
+        select(rowid.label("id"), bm25.label("carrier")).where(expression).select_from(fts)
+    )
+    tagged: Select[int, Any] | None = None
+    if entity == "pilot":
+        tag_text: ColumnElement[str] = literal_column(f"{name}.tags")
+        tagged = (
+            select(rowid.label("id"), tag_text.label("tags")).where(expression).select_from(fts)
+        )
+    return Ranking(matched_fts5, lambda sq: sq.c.carrier, tagged)
+
+
+def walks_newest_first(session: Session) -> bool:
+    """Can the index hand out matches newest first, stopping when it has enough? FTS5
+    walks its doclists in rowid order; PostgreSQL can only walk the primary key and test
+    every document on the way (fine when most documents match, slow when few do)."""
+    return dialect_name(session) != "postgresql"
+
+
+def newest_ids_floor(entity: Entity, span: int) -> ColumnElement[int]:
+    """The id ``span`` below the newest indexed document's (PostgreSQL)."""
+    name = _table(entity)
+    newest: Select[Any] = select(func.max(literal_column(f"{name}.id"))).select_from(table(name))
+    return newest.scalar_subquery() - span
+
+
+@contextmanager
+def answered_from_index(session: Session) -> Iterator[None]:
+    """Within the block PostgreSQL answers a text match with a bitmap scan of the GIN index.
+
+    Its selectivity estimate for a prefix term (``parkovan:*``) is a fixed guess, about
+    one document in ten a term, whatever the term: for a rare term it would walk the primary
+    key or the whole table testing every document (45 ms on 100,000 pilots) instead of
+    reading the few postings (15 ms). The settings are transaction-local and restored."""
+    if dialect_name(session) != "postgresql":
+        yield
+        return
+    session.execute(text("SET LOCAL enable_seqscan = off"))
+    session.execute(text("SET LOCAL enable_indexscan = off"))
+    try:
+        yield
+    finally:
+        session.execute(text("SET LOCAL enable_seqscan TO DEFAULT"))
+        session.execute(text("SET LOCAL enable_indexscan TO DEFAULT"))
 
 
 def match(session: Session, entity: Entity, query: str) -> Select[int, float] | None:
     """``SELECT id, rank`` of the documents matching ``query`` (lower rank = better), or
     None when the query has no searchable word."""
-    groups = query_groups(query)
-    if not groups:
+    found = ranking(session, entity, query)
+    if found is None:
         return None
-    name = _table(entity)
-    fts = table(name, column("document"))
-    if dialect_name(session) == "postgresql":
-        vector = fts.c.document
-        tsq = func.to_tsquery(literal_column("'simple'"), bindparam("fts_q", tsquery(groups)))
-        rank: ColumnElement[float] = -func.ts_rank(vector, tsq)
-        doc_id: ColumnElement[int] = literal_column(f"{name}.id")
-        return (
-            select(doc_id.label("id"), rank.label("rank"))
-            .select_from(fts)
-            .where(vector.op("@@")(tsq))
-        )
-    rowid: ColumnElement[int] = literal_column(f"{name}.rowid")
-    bm25: ColumnElement[float] = literal_column(f"bm25({name})")
-    return (
-        select(rowid.label("id"), bm25.label("rank"))
-        .where(literal_column(name).op("MATCH")(bindparam("fts_q", fts5_query(groups))))
-        .select_from(fts)
-    )
+    matched = found.matched.subquery("matched")
+    return select(matched.c.id.label("id"), found.rank_of(matched).label("rank"))
 
 
 def raw_match_sql(dialect: str, entity: Entity) -> str:
@@ -93,12 +261,12 @@ def raw_match_sql(dialect: str, entity: Entity) -> str:
     name = _table(entity)
     if dialect == "postgresql":
         return (
-            f"SELECT id FROM {name} WHERE document @@ to_tsquery('simple', :q) "
-            "ORDER BY ts_rank(document, to_tsquery('simple', :q)) DESC LIMIT 50"
+            f"SELECT id FROM {name} WHERE document @@ CAST(:q AS tsquery) "
+            "ORDER BY ts_rank(document, CAST(:q AS tsquery)) DESC LIMIT 50"
         )
     return f"SELECT rowid FROM {name} WHERE {name} MATCH :q ORDER BY rank LIMIT 50"
 
 
 def prepared_query(dialect: str, query: str) -> str:
     groups = query_groups(query)
-    return tsquery(groups) if dialect == "postgresql" else fts5_query(groups)
+    return tsquery(groups) if dialect == "postgresql" else _fts5_expression(groups, ())

@@ -5,13 +5,16 @@ Services flush, never commit; the request's session commits.
 
 from __future__ import annotations
 
+import json
+from collections import Counter
 from collections.abc import Iterable, Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from decimal import Decimal
+from types import SimpleNamespace
 from typing import Any, Literal
 
 from sqlalchemy import (
-    Integer,
     String,
     and_,
     cast,
@@ -27,6 +30,7 @@ from sqlalchemy.sql import ColumnElement, Select
 from sqlmodel import Session
 
 from api.auth import Caller, ensure, utcnow
+from api.db import dialect_name
 from api.pagination import decode_cursor, encode_cursor
 from catalogue import search
 from catalogue.exceptions import (
@@ -56,7 +60,7 @@ from catalogue.schemas import (
     VendorCreate,
     VendorUpdate,
 )
-from catalogue.text import normalized_name
+from catalogue.text import normalized_name, tag_token, tag_value
 
 TWO_PLACES = Decimal("0.01")
 
@@ -309,7 +313,16 @@ def _refresh_pilot(session: Session, pilot: Pilot, solutions: Sequence[Solution]
         pilot.summary,
         pilot.description,
         pilot.lessons_learned,
+        tags=pilot_index_tags(pilot.status, pilot.municipality_code, tags),
     )
+
+
+def pilot_index_tags(
+    status: str, municipality_code: str, tags: Iterable[tuple[str, str]]
+) -> list[str]:
+    """The filter tag tokens a pilot's text index entry carries (see ``catalogue.search``)."""
+    pairs = {("status", status), ("town", municipality_code), *tags}
+    return sorted(tag_token(kind, value) for kind, value in pairs)
 
 
 # --- solutions ------------------------------------------------------------------------
@@ -481,7 +494,6 @@ def cost_per_inhabitant(pilot: Pilot, population: int) -> Decimal | None:
 # --- search ---------------------------------------------------------------------------
 
 Sort = Literal["relevance", "distance", "similarity", "newest", "cost_per_inhabitant"]
-_NO_INT = cast(None, Integer)
 PILOT_FACETS = ("area", "status", "standard", "mim", "region")
 SOLUTION_FACETS = ("area", "standard", "mim", "hosting")
 
@@ -575,21 +587,39 @@ def _geo(session: Session, params: CatalogueSearch) -> _Geo:
     return geo
 
 
-def _pilot_conditions(params: CatalogueSearch, geo: _Geo) -> list[ColumnElement[bool]]:
+# A text search hands the index at most this many municipalities as one filter.
+MAX_INDEXED_TOWNS = 500
+
+
+def _pilot_conditions(
+    params: CatalogueSearch, geo: _Geo, *, indexed: bool = False
+) -> tuple[list[ColumnElement[bool]], list[list[str]]]:
+    """The filters as SQL conditions and, with ``indexed`` (a text search), as tag filters
+    that the full-text index answers (those it holds tokens for)."""
     p = params
     conditions: list[ColumnElement[bool]] = []
+    tags: list[list[str]] = []
+
+    def tagged(kind: str, values: Sequence[str], sql: ColumnElement[bool]) -> None:
+        if indexed:
+            tags.append([tag_token(kind, v) for v in values])
+        else:
+            conditions.append(sql)
+
     if p.areas:
-        conditions.append(PC.id.in_(_tagged("pilot", "area", p.areas)))
+        tagged("area", p.areas, PC.id.in_(_tagged("pilot", "area", p.areas)))
     if p.statuses:
-        conditions.append(PC.status.in_(p.statuses))
+        tagged("status", p.statuses, PC.status.in_(p.statuses))
     if p.standards:
-        conditions.append(PC.id.in_(_tagged("pilot", "standard", p.standards)))
+        tagged("standard", p.standards, PC.id.in_(_tagged("pilot", "standard", p.standards)))
     if p.mims:
-        conditions.append(PC.id.in_(_tagged("pilot", "mim", p.mims)))
+        tagged("mim", p.mims, PC.id.in_(_tagged("pilot", "mim", p.mims)))
     if p.vendor_id is not None:
-        conditions.append(PC.id.in_(_tagged("pilot", "vendor", [str(p.vendor_id)])))
+        vendor = [str(p.vendor_id)]
+        tagged("vendor", vendor, PC.id.in_(_tagged("pilot", "vendor", vendor)))
     if p.solution_id is not None:
-        conditions.append(PC.id.in_(_tagged("pilot", "solution", [str(p.solution_id)])))
+        solution = [str(p.solution_id)]
+        tagged("solution", solution, PC.id.in_(_tagged("pilot", "solution", solution)))
     conditions += _place_filter(p.regions, p.districts)
     conditions += _population_filter(p.bands, p.population_min, p.population_max)
     if p.budget_min is not None:
@@ -603,10 +633,13 @@ def _pilot_conditions(params: CatalogueSearch, geo: _Geo) -> list[ColumnElement[
     if p.max_lockin is not None:
         conditions.append(PC.lockin_score <= p.max_lockin)
     if p.municipality is not None:
-        conditions.append(PC.municipality_code == p.municipality)
+        tagged("town", [p.municipality], PC.municipality_code == p.municipality)
     if geo.codes is not None:
-        conditions.append(PC.municipality_code.in_(geo.codes))
-    return conditions
+        if indexed and 0 < len(geo.codes) <= MAX_INDEXED_TOWNS:
+            tagged("town", geo.codes, PC.municipality_code.in_(geo.codes))
+        else:
+            conditions.append(PC.municipality_code.in_(geo.codes))
+    return conditions, tags
 
 
 def _resolve_sort(params: CatalogueSearch, allowed: Sequence[str]) -> str:
@@ -636,6 +669,13 @@ def _resolve_sort(params: CatalogueSearch, allowed: Sequence[str]) -> str:
     return sort
 
 
+# Relevance is computed over at most this many matches: the newest ones. A query word that
+# most documents contain (``obec`` in a catalogue of municipal projects) would otherwise
+# make every search rank the whole catalogue; the matches beyond the window follow the
+# ranked ones, newest first, so paging still reaches every match once.
+RELEVANCE_WINDOW = 5_000
+
+
 def search_pilots(
     session: Session, params: CatalogueSearch, cursor: str | None, limit: int
 ) -> SearchResult:
@@ -647,162 +687,282 @@ def search_pilots(
         params, ("relevance", "distance", "similarity", "newest", "cost_per_inhabitant")
     )
     geo = _geo(session, params)
-    fts = None
+    ranking = None
+    conditions, tags = _pilot_conditions(params, geo, indexed=bool(params.q))
     if params.q:
-        matched = search.match(session, "pilot", params.q)
-        if matched is None:
+        ranking = search.ranking(session, "pilot", params.q, tags)
+        if ranking is None:
             raise InvalidQuery("q", "q has no searchable word")
-        fts = matched.subquery("fts")
-    base = select(PC.id).join(Municipality, MC.code == PC.municipality_code)
-    if fts is not None:
-        base = base.join(fts, fts.c.id == PC.id)
-    conditions = _pilot_conditions(params, geo)
-    base = base.where(*conditions)
-    offset = int((decode_cursor(cursor) or {}).get("o", 0))
-    # Text alone: the page comes straight from the full-text index (every indexed id is a
-    # pilot), so the ranked match is the whole query.
-    text_only = fts is not None and not conditions and sort == "relevance"
-
-    facets: dict[str, dict[str, int]] | None = None
-    if sort in ("distance", "similarity"):
-        pairs = list(session.execute(base.add_columns(PC.municipality_code)).all())
-        if sort == "distance":
-            pairs.sort(key=lambda r: (geo.distances.get(r[1], 1e9), r[0]))
-        else:
-            pairs.sort(key=lambda r: (geo.similarity.get(r[1], (9, 9, 1e9)), r[0]))
-        ids = [r[0] for r in pairs[offset : offset + limit + 1]]
+    position = decode_cursor(cursor) or {}
+    matches = _PilotMatches(ranking, conditions, _needs_town(params), tagged=bool(tags))
+    next_position: dict[str, Any] | None
+    if sort == "relevance" and ranking is not None:
+        ids, next_position = _relevance_page(session, ranking, matches, position, limit)
+    elif sort == "newest":
+        after = position.get("a")
+        query = matches.ids().order_by(matches.id.desc()).limit(limit + 1)
+        if after is not None:
+            query = query.where(matches.id < int(after))
+        ids = list(session.execute(query).scalars())
+        next_position = {"a": ids[limit - 1]} if len(ids) > limit else None
     else:
-        keys: list[tuple[ColumnElement[Any], bool]]  # (expression, descending)
-        if sort == "relevance" and fts is not None:
-            keys = [(fts.c.rank, False), (PC.id, False)]
-        elif sort == "cost_per_inhabitant":
-            cost = PC.budget_czk / func.nullif(MC.population, 0)
-            keys = [(PC.budget_czk.is_(None), False), (cost, False), (PC.id, False)]
-        else:
-            keys = [(PC.id, True)]
-        if params.facets:
-            ids, facets = _page_and_facets(session, base, keys, params.facets, offset, limit + 1)
-        else:
-            if text_only and fts is not None:
-                ordered = select(fts.c.id).order_by(fts.c.rank, fts.c.id)
+        offset = int(position.get("o", 0))
+        base = matches.ids(with_town=True)
+        if sort in ("distance", "similarity"):
+            pairs = list(session.execute(base.add_columns(PC.municipality_code)).all())
+            if sort == "distance":
+                pairs.sort(key=lambda r: (geo.distances.get(r[1], 1e9), r[0]))
             else:
-                ordered = base.order_by(*(k.desc() if d else k.asc() for k, d in keys))
+                pairs.sort(key=lambda r: (geo.similarity.get(r[1], (9, 9, 1e9)), r[0]))
+            ids = [r[0] for r in pairs[offset : offset + limit + 1]]
+        else:
+            cost = PC.budget_czk / func.nullif(MC.population, 0)
+            ordered = matches.ids(with_town=True).order_by(PC.budget_czk.is_(None), cost, PC.id)
             ids = list(session.execute(ordered.offset(offset).limit(limit + 1)).scalars())
-    more = len(ids) > limit
+        next_position = {"o": offset + limit} if len(ids) > limit else None
     ids = ids[:limit]
-    rows = _load_pilots(session, ids)
-    if params.facets and facets is None:
-        facets = _pilot_facets(session, base, params.facets)
+    facets = None
+    if params.facets:
+        facets = _pilot_facets(session, matches, params.facets)
     return SearchResult(
-        rows=rows,
+        rows=_load_pilots(session, ids),
         distances=geo.distances if (params.near or params.similar_to) else {},
-        next_cursor=encode_cursor({"o": offset + limit}) if more else None,
+        next_cursor=encode_cursor(next_position) if next_position else None,
         facets=facets,
     )
 
 
-def _load_pilots(session: Session, ids: Sequence[int]) -> list[tuple[Pilot, Municipality]]:
+def _needs_town(params: CatalogueSearch) -> bool:
+    """Do the filters read the municipality's own columns (place, size)?"""
+    p = params
+    return bool(
+        p.regions
+        or p.districts
+        or p.bands
+        or p.population_min is not None
+        or p.population_max is not None
+    )
+
+
+@dataclass
+class _PilotMatches:
+    """The pilots that match the text (if any) and the filters, as queries on their id."""
+
+    ranking: search.Ranking | None
+    conditions: list[ColumnElement[bool]]
+    needs_town: bool
+    tagged: bool = False  # the text match also carries tag filters
+
+    def __post_init__(self) -> None:
+        self.fts = self.ranking.matched.subquery("fts") if self.ranking else None
+        # Driven by the text index when there is a text: its id stands for the pilot's.
+        self.id: ColumnElement[int] = self.fts.c.id if self.fts is not None else PC.id
+
+    def ids(self, *, with_town: bool = False, carrier: bool = False) -> Select[Any]:
+        columns: list[ColumnElement[Any]] = [self.id.label("id")]
+        if carrier and self.fts is not None:
+            columns.append(self.fts.c.carrier.label("carrier"))
+        if self.fts is not None:
+            query = select(*columns).select_from(self.fts)
+            if self.conditions or with_town:
+                query = query.join(Pilot, PC.id == self.fts.c.id)
+        else:
+            query = select(*columns)
+        if self.needs_town or with_town:
+            query = query.join(Municipality, MC.code == PC.municipality_code)
+        return query.where(*self.conditions)
+
+
+def _relevance_page(
+    session: Session,
+    ranking: search.Ranking,
+    matches: _PilotMatches,
+    position: dict[str, Any],
+    limit: int,
+) -> tuple[list[int], dict[str, Any] | None]:
+    """One page in relevance order: the newest ``RELEVANCE_WINDOW`` matches ranked (keyset
+    on rank and id), then any older matches, newest first (keyset on id).
+
+    The window's lowest id (``b``) is fixed by the first page, so later pages rank the same
+    set; it is None when every match fell inside the window."""
+    boundary: int | None = position.get("b")
+    rows: list[Any] = []
+    if "t" not in position:
+        first_page = "r" not in position
+        text_only = not matches.conditions and not matches.tagged
+        if first_page and text_only and not search.walks_newest_first(session):
+            # The newest documents first: a common word fills the window there at once.
+            probe = (
+                matches.ids()
+                .where(matches.id >= search.newest_ids_floor("pilot", 3 * RELEVANCE_WINDOW))
+                .order_by(matches.id.desc())
+                .limit(RELEVANCE_WINDOW)
+            )
+            newest = list(session.execute(probe).scalars())
+            if len(newest) == RELEVANCE_WINDOW:
+                boundary = int(newest[-1])
+                first_page = False
+        if not first_page:
+            query = matches.ids(carrier=True)
+            if boundary is not None:
+                query = query.where(matches.id >= boundary)
+            window = query.subquery("window")
+            rank = ranking.rank_of(window)
+            page = select(window.c.id, rank.label("rank"))
+            if "r" in position:
+                after_rank, after_id = float(position["r"]), int(position["i"])
+                page = page.where(
+                    or_(rank > after_rank, and_(rank == after_rank, window.c.id > after_id))
+                )
+        else:
+            window = (
+                matches.ids(carrier=True)
+                .order_by(matches.id.desc())
+                .limit(RELEVANCE_WINDOW)
+                .subquery("window")
+            )
+            rank = ranking.rank_of(window)
+            page = select(
+                window.c.id,
+                rank.label("rank"),
+                func.count().over().label("size"),
+                func.min(window.c.id).over().label("low"),
+            )
+        with search.answered_from_index(session) if boundary is None else nullcontext():
+            rows = list(session.execute(page.order_by(rank, window.c.id).limit(limit + 1)).all())
+        if first_page and rows and rows[0].size >= RELEVANCE_WINDOW:
+            boundary = int(rows[0].low)
+        if len(rows) > limit:
+            last = rows[limit - 1]
+            after = {"b": boundary, "r": float(last.rank), "i": int(last.id)}
+            return [int(r.id) for r in rows[:limit]], after
+        if boundary is None:
+            return [int(r.id) for r in rows], None
+    ids = [int(r.id) for r in rows]
+    older_than = int(position["t"] if "t" in position else boundary)  # type: ignore[arg-type]
+    older = list(
+        session.execute(
+            matches.ids()
+            .where(matches.id < older_than)
+            .order_by(matches.id.desc())
+            .limit(limit + 1 - len(ids))
+        ).scalars()
+    )
+    ids += older
+    if len(ids) <= limit:
+        return ids, None
+    # The next page continues below the last older match shown (or the window's end).
+    shown_older = older[: limit - len(rows)]
+    return ids[:limit], {"b": boundary, "t": shown_older[-1] if shown_older else older_than}
+
+
+def _load_pilots(session: Session, ids: Sequence[int]) -> list[tuple[Any, Any]]:
+    """The page's pilots and their municipalities as plain attribute records (read-only,
+    with the same attributes and values as the mapped objects): building 100 mapped
+    SQLModel objects a page cost about 10 ms; the rows are only read to be serialised."""
     if not ids:
         return []
-    found = {
-        p.id: (p, m)
-        for p, m in session.execute(
-            select(Pilot, Municipality)
-            .join(Municipality, MC.code == PC.municipality_code)
-            .where(PC.id.in_(ids))
-        )
-    }
+    query = (
+        select(*PC, *(column.label(f"m_{column.key}") for column in MC))
+        .join(Municipality, MC.code == PC.municipality_code)
+        .where(PC.id.in_(ids))
+    )
+    town_keys = [(f"m_{column.key}", column.key) for column in MC]
+    pilot_keys = [column.key for column in PC]
+    found: dict[int, tuple[Any, Any]] = {}
+    for row in session.execute(query).mappings():
+        pilot = SimpleNamespace(**{key: row[key] for key in pilot_keys})
+        town = SimpleNamespace(**{key: row[label] for label, key in town_keys})
+        found[pilot.id] = (pilot, town)
     return [found[i] for i in ids if i in found]
+
+
+def _pilot_facets(
+    session: Session, matches: _PilotMatches, facets: Sequence[str]
+) -> dict[str, dict[str, int]]:
+    """Every facet over the filtered set, in one statement."""
+    kinds = tuple(f for f in facets if f in ("area", "standard", "mim"))
+    counts: dict[str, Counter[str]] = {facet: Counter() for facet in facets}
+    if matches.ranking is not None and matches.ranking.tagged is not None:
+        # SQLite text search: the tags come with the matches from the index itself.
+        tagged = matches.ranking.tagged.subquery("tagged")
+        query = select(func.group_concat(tagged.c.tags, literal(" ")))
+        if matches.conditions:
+            query = (
+                query.select_from(tagged)
+                .join(Pilot, PC.id == tagged.c.id)
+                .join(Municipality, MC.code == PC.municipality_code)
+                .where(*matches.conditions)
+            )
+        # Count the tokens as they are, decode only the distinct ones.
+        tokens = Counter((session.execute(query).scalar() or "").split())
+        towns: dict[str, int] = {}
+        for token, count in tokens.items():
+            found = tag_value(token, (*kinds, "status", "town"))
+            if found is None:
+                continue
+            if found[0] == "town":
+                towns[found[1]] = count
+            elif found[0] in counts:
+                counts[found[0]][found[1]] += count
+        if "region" in counts and towns:
+            # The towns' counts go in as one JSON object; their regions' sums come back.
+            each = func.json_each(json.dumps(towns)).table_valued("key", "value")
+            regions = (
+                select(MC.region_nuts3, func.sum(each.c.value))
+                .join(Municipality, MC.code == each.c.key)
+                .group_by(MC.region_nuts3)
+            )
+            for region, count in session.execute(regions):
+                counts["region"][region] += int(count)
+        return {facet: dict(counted) for facet, counted in counts.items()}
+    if dialect_name(session) != "postgresql":
+        # SQLite would walk every pilot tag and probe the set; a correlated lookup per row
+        # reads just the set's tags from the covering index.
+        columns: list[ColumnElement[Any]] = [PC.status, MC.region_nuts3]
+        if kinds:
+            columns.append(
+                select(func.group_concat(TC.kind + literal(":") + TC.value, literal(",")))
+                .where(TC.entity == "pilot", TC.entity_id == matches.id, TC.kind.in_(kinds))
+                .scalar_subquery()
+            )
+        for row in session.execute(matches.ids(with_town=True).add_columns(*columns)):
+            counts.get("status", Counter())[row[1]] += 1
+            counts.get("region", Counter())[row[2]] += 1
+            for tag in (row[3] or "").split(",") if kinds else ():
+                kind, _, value = tag.partition(":")
+                counts[kind][value] += 1
+        return {facet: dict(counted) for facet, counted in counts.items()}
+    filtered = (
+        matches.ids(with_town=True)
+        .add_columns(PC.status.label("status"), MC.region_nuts3.label("region"))
+        .cte("filtered")
+        .prefix_with("MATERIALIZED")
+    )
+    parts: list[Select[Any]] = [
+        select(literal("status").label("facet"), filtered.c.status.label("value")),
+        select(literal("region"), filtered.c.region),
+    ]
+    if kinds:
+        # From the filtered set to its tags (a covering index), whatever the set's size.
+        parts.append(
+            select(TC.kind, TC.value)
+            .select_from(filtered)
+            .join(CatalogueTag, and_(TC.entity == "pilot", TC.entity_id == filtered.c.id))
+            .where(TC.kind.in_(kinds))
+        )
+    every = union_all(*parts).subquery("every")
+    grouped = select(every.c.facet, every.c.value, func.count()).group_by(
+        every.c.facet, every.c.value
+    )
+    for facet, value, count in session.execute(grouped):
+        if facet in counts and value is not None:
+            counts[facet][value] = int(count)
+    return {facet: dict(counted) for facet, counted in counts.items()}
 
 
 def _counts(session: Session, query: Select[Any]) -> dict[str, int]:
     return {str(k): int(v) for k, v in session.execute(query) if k is not None}
-
-
-def _filtered_cte(base: Select[tuple[int]], *extra: ColumnElement[Any]) -> Any:
-    """The filtered set, materialised once per statement (the text match runs once)."""
-    return (
-        base.add_columns(PC.status.label("status"), MC.region_nuts3.label("region"), *extra)
-        .cte("filtered")
-        .prefix_with("MATERIALIZED")
-    )
-
-
-def _facet_parts(filtered: Any, facets: Sequence[str]) -> list[Select[Any]]:
-    parts: list[Select[Any]] = []
-    count = func.count()
-    if "status" in facets:
-        parts.append(
-            select(literal("status"), filtered.c.status, count, _NO_INT, _NO_INT).group_by(
-                filtered.c.status
-            )
-        )
-    if "region" in facets:
-        parts.append(
-            select(literal("region"), filtered.c.region, count, _NO_INT, _NO_INT).group_by(
-                filtered.c.region
-            )
-        )
-    kinds = [f for f in facets if f in ("area", "standard", "mim")]
-    if kinds:
-        parts.append(
-            select(TC.kind, TC.value, count, _NO_INT, _NO_INT)
-            .join(filtered, filtered.c.id == TC.entity_id)
-            .where(TC.entity == "pilot", TC.kind.in_(kinds))
-            .group_by(TC.kind, TC.value)
-        )
-    return parts
-
-
-def _collect_facets(rows: Iterable[Any], facets: Sequence[str]) -> dict[str, dict[str, int]]:
-    out: dict[str, dict[str, int]] = {facet: {} for facet in facets}
-    for facet, value, count, *_ in rows:
-        if value is not None:
-            out[str(facet)][str(value)] = int(count)
-    return out
-
-
-def _pilot_facets(
-    session: Session, base: Select[tuple[int]], facets: Sequence[str]
-) -> dict[str, dict[str, int]]:
-    """Every facet in one statement over the filtered set."""
-    parts = _facet_parts(_filtered_cte(base), facets)
-    return _collect_facets(session.execute(union_all(*parts)), facets)
-
-
-def _page_and_facets(
-    session: Session,
-    base: Select[tuple[int]],
-    keys: list[tuple[ColumnElement[Any], bool]],
-    facets: Sequence[str],
-    offset: int,
-    limit: int,
-) -> tuple[list[int], dict[str, dict[str, int]]]:
-    """One page of ids and every facet in a single statement, so the full-text match and
-    the filters run once for both."""
-    filtered = _filtered_cte(base, *(k.label(f"s{i}") for i, (k, _) in enumerate(keys)))
-    order = [
-        filtered.c[f"s{i}"].desc() if descending else filtered.c[f"s{i}"].asc()
-        for i, (_, descending) in enumerate(keys)
-    ]
-    page = (
-        select(filtered.c.id, func.row_number().over(order_by=order).label("position"))
-        .order_by(*order)
-        .offset(offset)
-        .limit(limit)
-        .subquery("page")
-    )
-    page_rows = select(
-        literal("page"), cast(None, String), cast(None, Integer), page.c.id, page.c.position
-    )
-    ids: list[tuple[int, int]] = []
-    facet_rows = []
-    for row in session.execute(union_all(page_rows, *_facet_parts(filtered, facets))):
-        if row[0] == "page":
-            ids.append((int(row[4]), int(row[3])))
-        else:
-            facet_rows.append(row)
-    return [i for _, i in sorted(ids)], _collect_facets(facet_rows, facets)
 
 
 def search_solutions(
@@ -812,7 +972,8 @@ def search_solutions(
         if facet not in SOLUTION_FACETS:
             raise InvalidQuery("facets", f"unknown facet {facet}; use {', '.join(SOLUTION_FACETS)}")
     sort = _resolve_sort(params, ("relevance", "newest"))
-    base, fts = _solution_base(session, params)
+    geo = _geo(session, params)
+    base, fts = _solution_base(session, params, geo)
     p = params
     offset = int((decode_cursor(cursor) or {}).get("o", 0))
     if sort == "relevance" and fts is not None:
@@ -844,15 +1005,39 @@ def search_solutions(
             facets[facet] = _counts(session, query)
     return SearchResult(
         rows=[found[i] for i in ids if i in found],
-        distances={},
+        distances=_solution_distances(session, ids, geo) if (p.near or p.similar_to) else {},
         next_cursor=encode_cursor({"o": offset + limit}) if more else None,
         facets=facets,
     )
 
 
-def _solution_base(session: Session, params: CatalogueSearch) -> tuple[Select[tuple[int]], Any]:
+def _solution_distances(session: Session, ids: Sequence[int], geo: _Geo) -> dict[str, float]:
+    """For each solution id (as a string): the distance to the nearest municipality in
+    range (``near`` / ``similar_to``) with a pilot that uses it."""
+    if not ids or not geo.distances:
+        return {}
+    used = session.execute(
+        select(TC.value, PC.municipality_code)
+        .join(Pilot, PC.id == TC.entity_id)
+        .where(
+            TC.entity == "pilot",
+            TC.kind == "solution",
+            TC.value.in_([str(i) for i in ids]),
+            PC.municipality_code.in_(list(geo.distances)),
+        )
+    )
+    nearest: dict[str, float] = {}
+    for solution, code in used:
+        distance = geo.distances[code]
+        nearest[solution] = min(distance, nearest.get(solution, distance))
+    return nearest
+
+
+def _solution_base(
+    session: Session, params: CatalogueSearch, geo: _Geo | None = None
+) -> tuple[Select[tuple[int]], Any]:
     """``SELECT solutions.id`` with the text match (first) and every filter applied."""
-    geo = _geo(session, params)
+    geo = geo if geo is not None else _geo(session, params)
     p = params
     base = select(SC.id)
     fts = None
@@ -887,7 +1072,7 @@ def _solution_base(session: Session, params: CatalogueSearch) -> tuple[Select[tu
         budget_max=p.budget_max,
         municipality=p.municipality,
     )
-    pilot_conditions = _pilot_conditions(pilot_filter, geo)
+    pilot_conditions, _ = _pilot_conditions(pilot_filter, geo)
     if pilot_conditions:
         used = (
             select(TC.value)
@@ -995,7 +1180,8 @@ def pilot_export_query(session: Session, params: CatalogueSearch) -> Select[Pilo
             raise InvalidQuery("q", "q has no searchable word")
         fts = matched.subquery("fts")
         query = query.join(fts, fts.c.id == PC.id)
-    return query.where(*_pilot_conditions(params, geo)).order_by(PC.id)
+    conditions, _ = _pilot_conditions(params, geo)
+    return query.where(*conditions).order_by(PC.id)
 
 
 def solution_export_query(session: Session, params: CatalogueSearch) -> Select[Any]:

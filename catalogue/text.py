@@ -120,3 +120,21 @@ def tsquery(groups: list[tuple[list[str], list[str]]]) -> str:
 def normalized_name(name: str) -> str:
     """Lower-case, unaccented, single-spaced: for prefix search over names."""
     return " ".join(_ascii_token(w) for w in _WORD.findall(name) if _ascii_token(w))
+
+
+def tag_token(kind: str, value: str) -> str:
+    """The index token of one filter value (``area``/``mobility`` -> ``area6d6f...``): the
+    kind, then the value's UTF-8 bytes in hex, so every value has one exact token."""
+    return kind + value.encode().hex()
+
+
+@lru_cache(maxsize=65536)
+def tag_value(token: str, kinds: tuple[str, ...]) -> tuple[str, str] | None:
+    """``(kind, value)`` of a tag token of one of ``kinds``, or None."""
+    for kind in kinds:
+        if token.startswith(kind):
+            try:
+                return kind, bytes.fromhex(token[len(kind) :]).decode()
+            except ValueError:
+                continue
+    return None

@@ -10,6 +10,9 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session
 
+from catalogue import search, service
+from catalogue.text import query_groups
+from tests.conftest import MakeKey, on_postgres
 from tests.factories_catalogue import (
     ABERTAMY,
     HOSTETIN,
@@ -339,3 +342,139 @@ def test_page_is_the_same_with_and_without_facets(
     assert [i["id"] for i in faceted["items"]] == [i["id"] for i in plain["items"]]
     assert (faceted["next_cursor"] is None) == (plain["next_cursor"] is None)
     assert sum(faceted["facets"]["status"].values()) >= len(plain["items"])
+
+
+# --- large match sets and the index's filter tags ---------------------------------------
+
+
+def test_relevance_ranks_the_newest_window_then_older_matches_newest_first(
+    client: TestClient, session: Session, corpus: Corpus, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # "kanalizace" matches both index forms of the exact word, "kanalizaci" only the stem:
+    # ranked over every match, the four exact ones come first.
+    exact = [
+        make_pilot(session, title=f"Kanalizace {n}", municipality_code=TABOR) for n in range(3)
+    ]
+    newest_exact = make_pilot(session, title="Kanalizace obce", municipality_code=TABOR)
+    newest_other = make_pilot(session, title="Oprava kanalizaci", municipality_code=TABOR)
+    session.commit()
+    ids = [p.id for p in (*exact, newest_exact, newest_other)]
+    assert _ids(client, q="kanalizace") == [*ids[:4], ids[4]]
+    # With a window of two, only the two newest matches are ranked; the rest follow,
+    # newest first, and pages of any size walk the same order once.
+    monkeypatch.setattr(service, "RELEVANCE_WINDOW", 2)
+    expected = [ids[3], ids[4], ids[2], ids[1], ids[0]]
+    assert _ids(client, q="kanalizace") == expected
+    for size in (1, 2, 3):
+        seen: list[int] = []
+        params: dict[str, object] = {"q": "kanalizace", "limit": size}
+        while True:
+            body = client.get("/v1/pilots", params=params).json()
+            seen += [i["id"] for i in body["items"]]
+            if body["next_cursor"] is None:
+                break
+            params = {**params, "cursor": body["next_cursor"]}
+        assert seen == expected, size
+
+
+def test_text_query_never_matches_the_filter_tags(client: TestClient, corpus: Corpus) -> None:
+    # The index holds tag tokens such as area6d6f..., status70..., town35...: no text
+    # query word may reach them, not even as a prefix.
+    for word in ("area", "status", "town", "standard", "mim", "vendor", "solution"):
+        assert _set(client, q=word) == set(), word
+
+
+def test_text_search_with_filters_follows_pilot_updates(
+    client: TestClient, corpus: Corpus, make_key: MakeKey
+) -> None:
+    admin = make_key("admin")
+    etag = client.get(f"/v1/pilots/{corpus.bikes}").headers["ETag"]
+    response = client.patch(
+        f"/v1/pilots/{corpus.bikes}",
+        json={"status": "in_production", "areas": ["everyday_life"], "municipality_code": TABOR},
+        headers={**admin, "If-Match": etag},
+    )
+    assert response.status_code == 200, response.text
+    assert _set(client, q="kola", status="in_production") == {corpus.bikes}
+    assert _set(client, q="kola", status="discontinued") == set()
+    assert _set(client, q="kola", area="everyday_life") == {corpus.bikes}
+    assert _set(client, q="kola", area="mobility") == set()
+    assert _set(client, q="kola", municipality=TABOR) == {corpus.bikes}
+    assert _set(client, q="kola", near=ABERTAMY, radius_km=5) == set()
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"area": ["mobility", "energy_environment"], "status": ["pilot", "in_production"]},
+        {"standard": "lorawan"},
+        {"mim": "mim2", "status": "in_production"},
+        {"municipality": NYMBURK},
+        {"near": KNEZICE, "radius_km": 30},
+        {"similar_to": KNEZICE},
+        {"region": "CZ020", "budget_max": "600000"},
+    ],
+)
+@pytest.mark.parametrize("word", ["zakázky", "osvetleni", "obec", "kola"])
+def test_text_with_filters_is_the_text_matches_that_pass_the_filters(
+    client: TestClient, corpus: Corpus, params: dict[str, object], word: str
+) -> None:
+    # With q the tag filters are answered inside the text index, without q by SQL.
+    assert _set(client, q=word, **params) == _set(client, q=word) & _set(client, **params)
+
+
+def test_text_with_vendor_or_solution_filter(client: TestClient, corpus: Corpus) -> None:
+    vendor_id = client.get(f"/v1/solutions/{corpus.open_solution}").json()["vendor_id"]
+    assert _set(client, q="zakázky", vendor_id=vendor_id) == {corpus.lights, corpus.parking}
+    assert _set(client, q="zakázky", solution_id=corpus.closed_solution) == {corpus.parking}
+
+
+def test_facets_of_a_text_search_with_filters(client: TestClient, corpus: Corpus) -> None:
+    response = client.get(
+        "/v1/pilots",
+        params={
+            "q": "zakázky",
+            "status": ["pilot", "in_production"],
+            "facets": "area,status,region,standard,mim",
+        },
+    )
+    facets = response.json()["facets"]
+    assert facets["area"] == {"energy_environment": 1, "mobility": 1}
+    assert facets["status"] == {"in_production": 1, "pilot": 1}
+    assert facets["region"] == {"CZ020": 2}
+    assert facets["standard"] == {"lorawan": 1, "mqtt": 1, "datex-ii": 1}
+    assert facets["mim"] == {"mim2": 1}
+
+
+def test_solutions_near_report_the_distance_to_the_nearest_town_using_them(
+    client: TestClient, corpus: Corpus
+) -> None:
+    # The open solution runs in Kněžice itself, the parking system in Nymburk (~20 km).
+    response = client.get("/v1/solutions", params={"near": KNEZICE, "radius_km": 30})
+    distances = {i["id"]: i["distance_km"] for i in response.json()["items"]}
+    assert distances[corpus.open_solution] == 0.0
+    assert 15 < distances[corpus.closed_solution] < 25
+    plain = client.get("/v1/solutions").json()["items"]
+    assert {i["distance_km"] for i in plain} == {None}
+
+
+@pytest.mark.parametrize("limit", [0, 1, 16])
+def test_prefix_expansion_keeps_the_matches(
+    client: TestClient, corpus: Corpus, monkeypatch: pytest.MonkeyPatch, limit: int
+) -> None:
+    # SQLite expands a prefix into the index terms it stands for (up to a limit, beyond
+    # which it stays a prefix query): the documents found are the same either way.
+    monkeypatch.setattr(search, "MAX_PREFIX_TERMS", limit)
+    assert _set(client, q="osvět") == {corpus.lights, corpus.city_lights}
+    assert _set(client, q="zakázky") == {corpus.lights, corpus.parking}
+    assert _set(client, q="obec") == {corpus.lights, corpus.air}
+    assert _set(client, q="parkov", area="mobility") == {corpus.parking}
+
+
+def test_prefixes_become_the_index_terms_they_stand_for(session: Session, corpus: Corpus) -> None:
+    if on_postgres():
+        pytest.skip("PostgreSQL's GIN index answers prefixes itself")
+    groups = search._expanded(session, "pilot", query_groups("zakázky obec"))
+    # zakazk* -> the indexed forms; no document holds "obec" itself, and of its declined
+    # forms only "obce" (Kněžice's title) and "obci" (Hostětín's description) occur.
+    assert groups == [([], ["zakazk", "zakazka", "zakazky"]), ([], ["obce", "obci"])]

@@ -1,7 +1,7 @@
 """catalogue search: a pilot's full-text entry carries its filter tags
 
-Revision ID: 0006_catalogue_search
-Revises: 0005_ledger
+Revision ID: 0007_catalogue_search
+Revises: 0006_procurement
 Create Date: 2026-11-28 05:50:00.000000
 
 A covering index (entity, entity_id, kind, value) on ``catalogue_tags`` replaces the one on
@@ -23,8 +23,8 @@ from collections.abc import Sequence
 from alembic import op
 
 
-revision: str = '0006_catalogue_search'
-down_revision: str | Sequence[str] | None = '0005_ledger'
+revision: str = '0007_catalogue_search'
+down_revision: str | Sequence[str] | None = '0006_procurement'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

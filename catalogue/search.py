@@ -269,20 +269,24 @@ def answered_from_index(session: Session) -> Iterator[None]:
     # The relevance window sorts up to 5,000 matches with their documents (about 4 MB):
     # with the default work_mem that sort and the window count went to disk. One statement
     # each way (a round trip costs about as much as a small query).
-    session.execute(
+    previous = session.execute(
         text(
-            "SELECT set_config('enable_seqscan', 'off', true), "
-            "set_config('enable_indexscan', 'off', true), set_config('work_mem', '32MB', true)"
+            "WITH previous AS MATERIALIZED (SELECT current_setting('enable_seqscan') AS s, "
+            "current_setting('enable_indexscan') AS i, current_setting('work_mem') AS w) "
+            "SELECT s, i, w, set_config('enable_seqscan', 'off', true), "
+            "set_config('enable_indexscan', 'off', true), set_config('work_mem', '32MB', true) "
+            "FROM previous"
         )
-    )
+    ).one()
     try:
         yield
     finally:
         session.execute(
             text(
-                "SELECT set_config(name, reset_val, true) FROM pg_settings "
-                "WHERE name IN ('enable_seqscan', 'enable_indexscan', 'work_mem')"
-            )
+                "SELECT set_config('enable_seqscan', :s, true), "
+                "set_config('enable_indexscan', :i, true), set_config('work_mem', :w, true)"
+            ),
+            {"s": previous.s, "i": previous.i, "w": previous.w},
         )
 
 

@@ -906,8 +906,7 @@ def _pilot_facets(
     ):
         # PostgreSQL text search, every filter in the index: the matching documents' tag
         # lexemes counted where they are, in one pass of the index.
-        wanted = (*kinds, "status", "town")
-        found = search.count_tags(session, matches.ranking, wanted)
+        found = search.count_tags(session, matches.ranking, _wanted_tags(kinds, counts))
         return _facets_from_tags(session, found, kinds, counts)
     if dialect_name(session) != "postgresql":
         # SQLite would walk every pilot tag and probe the set; a correlated lookup per row
@@ -954,6 +953,12 @@ def _pilot_facets(
     return {facet: dict(counted) for facet, counted in counts.items()}
 
 
+def _wanted_tags(kinds: Sequence[str], counts: Mapping[str, object]) -> tuple[str, ...]:
+    """The tag kinds the facets count: regions are summed from the towns."""
+    extra = ("status",) * ("status" in counts) + ("town",) * ("region" in counts)
+    return (*kinds, *extra)
+
+
 def _facets_from_tags(
     session: Session,
     tokens: Mapping[str, int],
@@ -962,8 +967,13 @@ def _facets_from_tags(
 ) -> dict[str, dict[str, int]]:
     """The facets from the filtered set's tag token counts; regions from the towns'."""
     towns: dict[str, int] = {}
+    wanted = _wanted_tags(kinds, counts)
     for token, count in tokens.items():
-        found = tag_value(token, (*kinds, "status", "town"))
+        # Most distinct tokens (solutions, vendors, towns) are not asked for: skip them
+        # before decoding.
+        if not token.startswith(wanted):
+            continue
+        found = tag_value(token, wanted)
         if found is None:
             continue
         if found[0] == "town":

@@ -225,36 +225,19 @@ def ranking(session: Session, entity: Entity, query: str, tags: TagFilters = ())
     return Ranking(matched_fts5, lambda sq: sq.c.carrier, tagged)
 
 
-def count_tags(
-    session: Session, found: Ranking, kinds: Sequence[str], *, regions: bool = False
-) -> dict[str, int]:
+def count_tags(session: Session, found: Ranking, kinds: Sequence[str]) -> dict[str, int]:
     """PostgreSQL: how many of the pilots matching ``found`` carry each tag token of one of
-    ``kinds``, counted by ``ts_stat`` over the documents' tag lexemes (weight A) alone.
-
-    With ``regions`` the towns' counts come back summed by region, as ``region`` tokens
-    (``tag_token("region", "CZ020")``), in the same statement."""
+    ``kinds``, counted by ``ts_stat`` over the documents' tag lexemes (weight A) alone."""
     if found.tsquery is None:
         raise ValueError("tag counts need a pilot text match on PostgreSQL")
     documents = (
         "'SELECT ts_filter(document, ''{a}'') FROM pilot_fts WHERE document @@ CAST(' "
         "|| quote_literal(:q) || ' AS tsquery)'"
     )
-    asked = [*kinds, "town"] if regions else list(kinds)
-    wanted = " OR ".join(f"starts_with(word, '~{kind}')" for kind in asked) or "false"
-    query = (
-        f"WITH words AS MATERIALIZED (SELECT word, ndoc FROM ts_stat({documents}) WHERE {wanted})"
-    )
-    query += " SELECT word, ndoc FROM words"
-    if regions:
-        query += (
-            " WHERE NOT starts_with(word, '~town') UNION ALL"
-            " SELECT '~region' || encode(convert_to(m.region_nuts3, 'UTF8'), 'hex'), sum(w.ndoc)"
-            " FROM words AS w JOIN municipalities AS m"
-            " ON m.code = convert_from(decode(substr(w.word, 6), 'hex'), 'UTF8')"
-            " WHERE starts_with(w.word, '~town') GROUP BY m.region_nuts3"
-        )
+    wanted = " OR ".join(f"starts_with(word, '~{kind}')" for kind in kinds) or "false"
+    query = text(f"SELECT word, ndoc FROM ts_stat({documents}) WHERE {wanted}")
     with answered_from_index(session):
-        rows = session.execute(text(query), {"q": found.tsquery}).all()
+        rows = session.execute(query, {"q": found.tsquery}).all()
     return {str(word)[1:]: int(count) for word, count in rows}
 
 

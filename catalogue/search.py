@@ -11,7 +11,9 @@ intersects posting lists inside the index instead of joining every text match to
 pilots table. On SQLite they fill a second FTS5 column, ``tags``, which text queries never
 look at and bm25 weighs 0; on PostgreSQL they are lexemes of the same vector, written
 ``~<token>`` so that no text query (only ``[a-z0-9]`` terms) can match them, and ranking
-uses the text query alone.
+uses the text query alone. There they also carry weight A at position 1 (the text's
+lexemes are stripped of both), so ``ts_filter(document, '{a}')`` keeps just the tags: facets
+count them from the matching documents without joining pilots or their tags.
 """
 
 from __future__ import annotations
@@ -48,7 +50,7 @@ def _index_sql(dialect: str, entity: Entity, *, upsert: bool) -> str:
     if dialect == "postgresql":
         vector = "strip(to_tsvector('simple', :tokens))"
         if entity == "pilot":
-            vector += " || array_to_tsvector(CAST(:tags AS text[]))"
+            vector += " || CAST(:tags AS tsvector)"
         conflict = " ON CONFLICT (id) DO UPDATE SET document = excluded.document" if upsert else ""
         return f"INSERT INTO {name} (id, document) VALUES (:id, {vector}){conflict}"
     if entity == "pilot":
@@ -56,9 +58,14 @@ def _index_sql(dialect: str, entity: Entity, *, upsert: bool) -> str:
     return f"INSERT INTO {name} (rowid, tokens) VALUES (:id, :tokens)"
 
 
+def _pg_tag_vector(tags: Sequence[str]) -> str:
+    """The tags as a tsvector literal, each at position 1 with weight A (tokens are hex)."""
+    return " ".join(f"'{t}':1A" for t in _pg_tags(tags))
+
+
 def _index_params(dialect: str, doc_id: int, tokens: str, tags: Sequence[str]) -> dict[str, Any]:
     if dialect == "postgresql":
-        return {"id": doc_id, "tokens": tokens, "tags": _pg_tags(tags)}
+        return {"id": doc_id, "tokens": tokens, "tags": _pg_tag_vector(tags)}
     return {"id": doc_id, "tokens": tokens, "tags": " ".join(tags)}
 
 
@@ -169,6 +176,8 @@ class Ranking:
     rank_of: Callable[[Any], ColumnElement[float]]
     # SQLite, pilots: ``SELECT id, tags`` of the same matches (the tag tokens, space-separated).
     tagged: Select[int, Any] | None = None
+    # PostgreSQL, pilots: the tsquery text of the same matches (text and tag filters).
+    tsquery: str | None = None
 
 
 def ranking(session: Session, entity: Entity, query: str, tags: TagFilters = ()) -> Ranking | None:
@@ -190,7 +199,11 @@ def ranking(session: Session, entity: Entity, query: str, tags: TagFilters = ())
             .select_from(fts)
             .where(fts.c.document.op("@@")(wanted))
         )
-        return Ranking(matched, lambda sq: -func.ts_rank(sq.c.carrier, words))
+        return Ranking(
+            matched,
+            lambda sq: -func.ts_rank(sq.c.carrier, words),
+            tsquery=_ts_expression(groups, tags) if entity == "pilot" else None,
+        )
     groups = _expanded(session, entity, groups)
     rowid: ColumnElement[int] = literal_column(f"{name}.rowid")
     # The tags column (pilots) weighs nothing: the rank is the text's alone.
@@ -210,6 +223,22 @@ def ranking(session: Session, entity: Entity, query: str, tags: TagFilters = ())
             select(rowid.label("id"), tag_text.label("tags")).where(expression).select_from(fts)
         )
     return Ranking(matched_fts5, lambda sq: sq.c.carrier, tagged)
+
+
+def count_tags(session: Session, found: Ranking, kinds: Sequence[str]) -> dict[str, int]:
+    """PostgreSQL: how many of the pilots matching ``found`` carry each tag token of one of
+    ``kinds``, counted by ``ts_stat`` over the documents' tag lexemes (weight A) alone."""
+    if found.tsquery is None:
+        raise ValueError("tag counts need a pilot text match on PostgreSQL")
+    documents = (
+        "'SELECT ts_filter(document, ''{a}'') FROM pilot_fts WHERE document @@ CAST(' "
+        "|| quote_literal(:q) || ' AS tsquery)'"
+    )
+    wanted = " OR ".join(f"starts_with(word, '~{kind}')" for kind in kinds) or "false"
+    query = text(f"SELECT word, ndoc FROM ts_stat({documents}) WHERE {wanted}")
+    with answered_from_index(session):
+        rows = session.execute(query, {"q": found.tsquery}).all()
+    return {str(word)[1:]: int(count) for word, count in rows}
 
 
 def walks_newest_first(session: Session) -> bool:
@@ -237,13 +266,28 @@ def answered_from_index(session: Session) -> Iterator[None]:
     if dialect_name(session) != "postgresql":
         yield
         return
-    session.execute(text("SET LOCAL enable_seqscan = off"))
-    session.execute(text("SET LOCAL enable_indexscan = off"))
+    # The relevance window sorts up to 5,000 matches with their documents (about 4 MB):
+    # with the default work_mem that sort and the window count went to disk. One statement
+    # each way (a round trip costs about as much as a small query).
+    previous = session.execute(
+        text(
+            "WITH previous AS MATERIALIZED (SELECT current_setting('enable_seqscan') AS s, "
+            "current_setting('enable_indexscan') AS i, current_setting('work_mem') AS w) "
+            "SELECT s, i, w, set_config('enable_seqscan', 'off', true), "
+            "set_config('enable_indexscan', 'off', true), set_config('work_mem', '32MB', true) "
+            "FROM previous"
+        )
+    ).one()
     try:
         yield
     finally:
-        session.execute(text("SET LOCAL enable_seqscan TO DEFAULT"))
-        session.execute(text("SET LOCAL enable_indexscan TO DEFAULT"))
+        session.execute(
+            text(
+                "SELECT set_config('enable_seqscan', :s, true), "
+                "set_config('enable_indexscan', :i, true), set_config('work_mem', :w, true)"
+            ),
+            {"s": previous.s, "i": previous.i, "w": previous.w},
+        )
 
 
 def match(session: Session, entity: Entity, query: str) -> Select[int, float] | None:

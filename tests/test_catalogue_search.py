@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import text
 from sqlmodel import Session
 
 from catalogue import search, service
@@ -478,3 +479,19 @@ def test_prefixes_become_the_index_terms_they_stand_for(session: Session, corpus
     # zakazk* -> the indexed forms; no document holds "obec" itself, and of its declined
     # forms only "obce" (Kněžice's title) and "obci" (Hostětín's description) occur.
     assert groups == [([], ["zakazk", "zakazka", "zakazky"]), ([], ["obce", "obci"])]
+
+
+def test_postgres_index_tags_alone_carry_weight_a(session: Session, corpus: Corpus) -> None:
+    # Facets of a text search count ts_filter(document, '{a}'): exactly the tag lexemes.
+    if not on_postgres():
+        pytest.skip("SQLite keeps the tags in a column of their own")
+    rows = session.execute(
+        text(
+            "SELECT tsvector_to_array(document), tsvector_to_array(ts_filter(document, '{a}')) "
+            "FROM pilot_fts"
+        )
+    ).all()
+    assert rows
+    for lexemes, weighted in rows:
+        assert weighted
+        assert set(weighted) == {lexeme for lexeme in lexemes if lexeme.startswith("~")}

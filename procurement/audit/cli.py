@@ -7,7 +7,7 @@ import sys
 from collections.abc import Callable, Iterator
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated, Any, BinaryIO
+from typing import Annotated, Any, BinaryIO, Literal
 
 import typer
 from sqlmodel import Session
@@ -112,23 +112,8 @@ def export_procurements(
     output: OutputOpt = None,
 ) -> None:
     """Procurements (created between --from and --to) as JSON Lines, CSV or OCDS records."""
-    _check(format, delimiter)
     filters = _filters(buyer, procedure, status, date_from, date_to)
-    publisher = get_settings().ocds_publisher_name
-
-    def make(session: Session) -> Iterator[Any]:
-        return service.export_stream(
-            session,
-            "procurements",
-            format,
-            filters,
-            delimiter=delimiter,
-            bom=bom,
-            base_url=base_url,
-            publisher=publisher,
-        )
-
-    _run(make, lambda s: service.count_procurements(s, filters), output, "procurements")
+    _export_kind("procurements", format, filters, delimiter, bom, base_url, output)
 
 
 @export_app.command("steps")
@@ -145,14 +130,26 @@ def export_steps(
     output: OutputOpt = None,
 ) -> None:
     """Steps (occurred between --from and --to) in leaf order as JSON Lines, CSV or OCDS."""
-    _check(format, delimiter)
     filters = _filters(buyer, procedure, status, date_from, date_to)
+    _export_kind("steps", format, filters, delimiter, bom, base_url, output)
+
+
+def _export_kind(
+    kind: Literal["procurements", "steps"],
+    format: str,
+    filters: ExportFilters,
+    delimiter: str,
+    bom: bool,
+    base_url: str,
+    output: Path | None,
+) -> None:
+    _check(format, delimiter)
     publisher = get_settings().ocds_publisher_name
 
     def make(session: Session) -> Iterator[Any]:
         return service.export_stream(
             session,
-            "steps",
+            kind,
             format,
             filters,
             delimiter=delimiter,
@@ -161,7 +158,12 @@ def export_steps(
             publisher=publisher,
         )
 
-    _run(make, lambda s: service.count_steps(s, filters), output, "steps")
+    def count(session: Session) -> int:
+        if kind == "steps":
+            return service.count_steps(session, filters)
+        return service.count_procurements(session, filters)
+
+    _run(make, count, output, kind)
 
 
 @export_app.command("ocds")

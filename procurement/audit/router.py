@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path, Query, Request, Response
 from fastapi.responses import JSONResponse, StreamingResponse
@@ -177,23 +177,7 @@ def export_procurements(
 ) -> StreamingResponse:
     """All procurements matching the filters (created between from and to), streamed."""
     filters = _filters(buyer, procedure, status, date_from, date_to)
-    base, publisher = str(request.base_url), _publisher(request)
-    if format == "ocds" and not service.matches_any(session, filters, steps=False):
-        raise NothingToPackage()
-
-    def chunks(session: Session) -> Iterator[Any]:
-        return service.export_stream(
-            session,
-            "procurements",
-            format,
-            filters,
-            delimiter=delimiter,
-            bom=bom,
-            base_url=base,
-            publisher=publisher,
-        )
-
-    return _streamed(request, chunks, format, "procurements")
+    return _export(request, session, "procurements", format, filters, delimiter, bom)
 
 
 @router.get(
@@ -216,14 +200,26 @@ def export_steps(
     """Steps (in leaf order) of the procurements matching the filters, that occurred
     between from and to; JSON Lines are the canonical entry bytes, one per line."""
     filters = _filters(buyer, procedure, status, date_from, date_to)
+    return _export(request, session, "steps", format, filters, delimiter, bom)
+
+
+def _export(
+    request: Request,
+    session: Session,
+    kind: Literal["procurements", "steps"],
+    format: ExportFormat,
+    filters: ExportFilters,
+    delimiter: Delimiter,
+    bom: bool,
+) -> StreamingResponse:
     base, publisher = str(request.base_url), _publisher(request)
-    if format == "ocds" and not service.matches_any(session, filters, steps=True):
+    if format == "ocds" and not service.matches_any(session, filters, steps=kind == "steps"):
         raise NothingToPackage()
 
     def chunks(session: Session) -> Iterator[Any]:
         return service.export_stream(
             session,
-            "steps",
+            kind,
             format,
             filters,
             delimiter=delimiter,
@@ -232,7 +228,7 @@ def export_steps(
             publisher=publisher,
         )
 
-    return _streamed(request, chunks, format, "steps")
+    return _streamed(request, chunks, format, kind)
 
 
 FeedLimit = Annotated[int, Query(ge=1, le=1000, description="Steps per page (1-1000).")]

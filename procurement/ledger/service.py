@@ -396,24 +396,31 @@ def entries(session: Session, start: int, limit: int) -> list[LedgerEntry]:
     )
 
 
-def stream_entries(session: Session, batch: int = 2000) -> Iterator[tuple[int, bytes, bytes]]:
-    """(leaf index, entry bytes, stored leaf hash) in leaf order, in keyset batches."""
+def _entry_rows(session: Session, *columns: Any, batch: int = 2000) -> Iterator[Any]:
+    """Rows of (leaf index, *columns) of every entry in leaf order, in keyset batches."""
     after = -1
     while True:
         rows = session.execute(
-            select(_ENTRIES.c.leaf_index, _ENTRIES.c.entry_bytes, _ENTRIES.c.leaf_hash)
+            select(_ENTRIES.c.leaf_index, *columns)
             .where(_ENTRIES.c.leaf_index > after)
             .order_by(_ENTRIES.c.leaf_index)
             .limit(batch)
         ).all()
         if not rows:
             return
-        for index, entry_bytes, stored in rows:
-            yield index, bytes(entry_bytes), bytes(stored)
+        yield from rows
         after = rows[-1][0]
 
 
-def stored_tree_mismatch(session: Session, batch: int = 5000) -> tuple[int | None, str] | None:
+def stream_entries(session: Session, batch: int = 2000) -> Iterator[tuple[int, bytes, bytes]]:
+    """(leaf index, entry bytes, stored leaf hash) in leaf order, in keyset batches."""
+    for index, entry_bytes, stored in _entry_rows(
+        session, _ENTRIES.c.entry_bytes, _ENTRIES.c.leaf_hash, batch=batch
+    ):
+        yield index, bytes(entry_bytes), bytes(stored)
+
+
+def stored_tree_mismatch(session: Session) -> tuple[int | None, str] | None:
     """Where the stored interior nodes, or the head's frontier, differ from the tree the
     stored leaf hashes make (leaf index or None for the head, and why); None when they agree.
 
@@ -421,24 +428,14 @@ def stored_tree_mismatch(session: Session, batch: int = 5000) -> tuple[int | Non
     while every entry still verifies. Run after the entries themselves are verified.
     """
     frontier = merkle.Frontier()
-    after = -1
-    while True:
-        rows = session.execute(
-            select(_ENTRIES.c.leaf_index, _ENTRIES.c.leaf_hash, _ENTRIES.c.nodes)
-            .where(_ENTRIES.c.leaf_index > after)
-            .order_by(_ENTRIES.c.leaf_index)
-            .limit(batch)
-        ).all()
-        for index, leaf, nodes in rows:
-            completed = b"".join(h for _, _, h in frontier.append(bytes(leaf)))
-            if completed != (bytes(nodes) if nodes is not None else b""):
-                return index, (
-                    "the stored interior nodes of this entry do not match the tree "
-                    "recomputed from the entries (inclusion proofs would be wrong)"
-                )
-        if not rows:
-            break
-        after = rows[-1][0]
+    rows = _entry_rows(session, _ENTRIES.c.leaf_hash, _ENTRIES.c.nodes, batch=5000)
+    for index, leaf, nodes in rows:
+        completed = b"".join(h for _, _, h in frontier.append(bytes(leaf)))
+        if completed != (bytes(nodes) if nodes is not None else b""):
+            return index, (
+                "the stored interior nodes of this entry do not match the tree "
+                "recomputed from the entries (inclusion proofs would be wrong)"
+            )
     head = session.execute(select(_HEAD.c.size, _HEAD.c.frontier).where(_HEAD.c.id == 1)).first()
     size, packed = head if head is not None else (0, None)
     if size != frontier.size or bytes(packed or b"") != frontier.pack():

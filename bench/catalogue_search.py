@@ -103,7 +103,10 @@ def prepare(url: str, pilots: int, solutions: int, seed: int = 7) -> None:
         import_register(session, REGISTER)
         session.commit()
         print(f"register imported in {time.perf_counter() - started:.1f} s")
-        codes = list(session.execute(select(Municipality.code)).scalars())  # type: ignore[call-overload]
+        regions = dict(
+            session.execute(select(Municipality.code, Municipality.region_nuts3)).tuples().all()  # type: ignore[call-overload]
+        )
+        codes = list(regions)
         now = datetime.now(UTC)
         started = time.perf_counter()
         vendor_rows = [
@@ -215,7 +218,12 @@ def prepare(url: str, pilots: int, solutions: int, seed: int = 7) -> None:
                         index_tokens(
                             row["title"], row["summary"], row["description"], row["lessons_learned"]
                         ),
-                        pilot_index_tags(row["status"], row["municipality_code"], pilot_tags),
+                        pilot_index_tags(
+                            row["status"],
+                            row["municipality_code"],
+                            regions[row["municipality_code"]],
+                            pilot_tags,
+                        ),
                     )
                 )
             session.execute(insert(Pilot), pilot_rows)

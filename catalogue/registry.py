@@ -15,7 +15,8 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session
 
 from api.db import dialect_name
-from catalogue.models import Municipality
+from catalogue.models import Municipality, columns
+from catalogue.service import reindex_towns
 from catalogue.text import normalized_name
 
 COLUMNS = (
@@ -131,7 +132,15 @@ def parse_register(data: str) -> list[dict[str, Any]]:
 
 
 def upsert_municipalities(session: Session, rows: list[dict[str, Any]]) -> None:
-    """INSERT ... ON CONFLICT (code) DO UPDATE, in batches (executemany)."""
+    """INSERT ... ON CONFLICT (code) DO UPDATE, in batches (executemany). The pilots of a
+    town whose region changed are re-indexed: their index entry carries the region."""
+    towns = columns(Municipality)
+    before: dict[str, str] = dict(session.execute(select(towns.code, towns.region_nuts3)).all())
+    moved = [
+        row["code"]
+        for row in rows
+        if row["code"] in before and before[row["code"]] != row["region_nuts3"]
+    ]
     insert = pg_insert if dialect_name(session) == "postgresql" else sqlite_insert
     statement = insert(Municipality)
     statement = statement.on_conflict_do_update(
@@ -141,6 +150,9 @@ def upsert_municipalities(session: Session, rows: list[dict[str, Any]]) -> None:
     for start in range(0, len(rows), BATCH):
         session.execute(statement, rows[start : start + BATCH])
     session.flush()
+    if moved:
+        session.expire_all()  # the upsert bypassed the identity map
+        reindex_towns(session, moved)
 
 
 def import_register(session: Session, path: Path) -> int:

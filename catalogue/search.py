@@ -18,6 +18,7 @@ count them from the matching documents without joining pilots or their tags.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -174,10 +175,13 @@ class Ranking:
 
     matched: Select[int, Any]
     rank_of: Callable[[Any], ColumnElement[float]]
-    # SQLite, pilots: ``SELECT id, tags`` of the same matches (the tag tokens, space-separated).
-    tagged: Select[int, Any] | None = None
+    # SQLite, pilots: ``SELECT id, carrier, tags`` of the same matches (the tag tokens,
+    # space-separated).
+    tagged: Select[int, float, str] | None = None
     # PostgreSQL, pilots: the tsquery text of the same matches (text and tag filters).
     tsquery: str | None = None
+    # PostgreSQL: the text query's words, each as (prefix terms, exact terms).
+    groups: Groups | None = None
 
 
 def ranking(session: Session, entity: Entity, query: str, tags: TagFilters = ()) -> Ranking | None:
@@ -203,6 +207,7 @@ def ranking(session: Session, entity: Entity, query: str, tags: TagFilters = ())
             matched,
             lambda sq: -func.ts_rank(sq.c.carrier, words),
             tsquery=_ts_expression(groups, tags) if entity == "pilot" else None,
+            groups=groups,
         )
     groups = _expanded(session, entity, groups)
     rowid: ColumnElement[int] = literal_column(f"{name}.rowid")
@@ -216,11 +221,13 @@ def ranking(session: Session, entity: Entity, query: str, tags: TagFilters = ())
     matched_fts5: Select[int, Any] = (
         select(rowid.label("id"), bm25.label("carrier")).where(expression).select_from(fts)
     )
-    tagged: Select[int, Any] | None = None
+    tagged: Select[int, float, str] | None = None
     if entity == "pilot":
         tag_text: ColumnElement[str] = literal_column(f"{name}.tags")
         tagged = (
-            select(rowid.label("id"), tag_text.label("tags")).where(expression).select_from(fts)
+            select(rowid.label("id"), bm25.label("carrier"), tag_text.label("tags"))
+            .where(expression)
+            .select_from(fts)
         )
     return Ranking(matched_fts5, lambda sq: sq.c.carrier, tagged)
 
@@ -246,6 +253,51 @@ def walks_newest_first(session: Session) -> bool:
     walks its doclists in rowid order; PostgreSQL can only walk the primary key and test
     every document on the way (fine when most documents match, slow when few do)."""
     return dialect_name(session) != "postgresql"
+
+
+# How long the index's lexeme statistics are reused (ANALYZE refreshes them far less often).
+LEXEME_STATS_SECONDS = 60.0
+_lexeme_stats: dict[tuple[str, str], tuple[float, dict[str, float] | None]] = {}
+
+
+def _lexeme_shares(session: Session, entity: Entity) -> dict[str, float] | None:
+    """PostgreSQL: the share of documents holding each of the index's most common lexemes,
+    as ANALYZE sampled them (``pg_stats.most_common_elems``); None before any ANALYZE."""
+    key = (session.get_bind().engine.url.render_as_string(), entity)
+    now = time.monotonic()
+    cached = _lexeme_stats.get(key)
+    if cached is not None and now - cached[0] < LEXEME_STATS_SECONDS:
+        return cached[1]
+    row = session.execute(
+        text(
+            "SELECT CAST(CAST(most_common_elems AS text) AS text[]), most_common_elem_freqs "
+            "FROM pg_stats "
+            "WHERE schemaname = current_schema() AND tablename = :name AND attname = 'document'"
+        ),
+        {"name": _table(entity)},
+    ).first()
+    shares = dict(zip(row[0], row[1], strict=False)) if row and row[0] else None
+    _lexeme_stats[key] = (now, shares)
+    return shares
+
+
+def may_be_common(session: Session, entity: Entity, found: Ranking, share: float) -> bool:
+    """PostgreSQL: could ``found``'s text match ``share`` of the documents or more? False
+    only when the statistics say so: for some query word, the shares of the lexemes it
+    matches add up to less (a lexeme missing from the most common ones counts as none)."""
+    if found.groups is None:
+        return True
+    shares = _lexeme_shares(session, entity)
+    if shares is None:
+        return True
+    for prefixes, exact in found.groups:
+        starts = tuple(prefixes)
+        matched = sum(
+            f for lexeme, f in shares.items() if (starts and lexeme.startswith(starts))
+        ) + sum(shares.get(term, 0.0) for term in exact if not term.startswith(starts or "\0"))
+        if matched < share:
+            return False
+    return True
 
 
 def newest_ids_floor(entity: Entity, span: int) -> ColumnElement[int]:

@@ -5,7 +5,6 @@ Services flush, never commit; the request's session commits.
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from contextlib import nullcontext
@@ -15,7 +14,6 @@ from types import SimpleNamespace
 from typing import Any, Literal
 
 from sqlalchemy import (
-    Integer,
     String,
     and_,
     cast,
@@ -27,7 +25,6 @@ from sqlalchemy import (
     select,
     union_all,
 )
-from sqlalchemy.dialects.postgresql import JSON
 from sqlalchemy.sql import ColumnElement, Select
 from sqlmodel import Session
 
@@ -315,16 +312,37 @@ def _refresh_pilot(session: Session, pilot: Pilot, solutions: Sequence[Solution]
         pilot.summary,
         pilot.description,
         pilot.lessons_learned,
-        tags=pilot_index_tags(pilot.status, pilot.municipality_code, tags),
+        tags=pilot_index_tags(
+            pilot.status,
+            pilot.municipality_code,
+            get_municipality(session, pilot.municipality_code).region_nuts3,
+            tags,
+        ),
     )
 
 
 def pilot_index_tags(
-    status: str, municipality_code: str, tags: Iterable[tuple[str, str]]
+    status: str, municipality_code: str, region_nuts3: str, tags: Iterable[tuple[str, str]]
 ) -> list[str]:
-    """The filter tag tokens a pilot's text index entry carries (see ``catalogue.search``)."""
-    pairs = {("status", status), ("town", municipality_code), *tags}
+    """The filter tag tokens a pilot's text index entry carries (see ``catalogue.search``):
+    its tags, status, town and the town's region (which the region facet counts)."""
+    pairs = {("status", status), ("town", municipality_code), ("region", region_nuts3), *tags}
     return sorted(tag_token(kind, value) for kind, value in pairs)
+
+
+def reindex_towns(session: Session, codes: Iterable[str]) -> int:
+    """Re-index the pilots of these municipalities (their region changed in the register);
+    returns how many."""
+    wanted = sorted(set(codes))
+    count = 0
+    for start in range(0, len(wanted), 500):
+        pilots = session.execute(
+            select(Pilot).where(PC.municipality_code.in_(wanted[start : start + 500]))
+        ).scalars()
+        for pilot in pilots:
+            _refresh_pilot(session, pilot, _solutions_of(session, pilot.solution_ids))
+            count += 1
+    return count
 
 
 # --- solutions ------------------------------------------------------------------------
@@ -676,6 +694,11 @@ def _resolve_sort(params: CatalogueSearch, allowed: Sequence[str]) -> str:
 # make every search rank the whole catalogue; the matches beyond the window follow the
 # ranked ones, newest first, so paging still reaches every match once.
 RELEVANCE_WINDOW = 5_000
+# PostgreSQL: the newest 3 windows' worth of documents are probed for a full window when
+# the statistics allow a text to match this share of them (a rarer one goes straight to
+# ranking all its matches).
+PROBE_SPAN = 3
+PROBE_SHARE = 1 / PROBE_SPAN * 0.75
 
 
 def search_pilots(
@@ -698,8 +721,13 @@ def search_pilots(
     position = decode_cursor(cursor) or {}
     matches = _PilotMatches(ranking, conditions, _needs_town(params), tagged=bool(tags))
     next_position: dict[str, Any] | None
+    tokens: Counter[str] | None = None
     if sort == "relevance" and ranking is not None:
-        ids, next_position = _relevance_page(session, ranking, matches, position, limit)
+        first = _first_page_with_tags(session, matches, position, limit) if params.facets else None
+        if first is not None:
+            ids, next_position, tokens = first
+        else:
+            ids, next_position = _relevance_page(session, matches, position, limit)
     elif sort == "newest":
         after = position.get("a")
         query = matches.ids().order_by(matches.id.desc()).limit(limit + 1)
@@ -725,7 +753,7 @@ def search_pilots(
     ids = ids[:limit]
     facets = None
     if params.facets:
-        facets = _pilot_facets(session, matches, params.facets)
+        facets = _pilot_facets(session, matches, params.facets, tokens)
     return SearchResult(
         rows=_load_pilots(session, ids),
         distances=geo.distances if (params.near or params.similar_to) else {},
@@ -760,10 +788,12 @@ class _PilotMatches:
         # Driven by the text index when there is a text: its id stands for the pilot's.
         self.id: ColumnElement[int] = self.fts.c.id if self.fts is not None else PC.id
 
-    def ids(self, *, with_town: bool = False, carrier: bool = False) -> Select[Any]:
+    def ids(self, *, with_town: bool = False, ranked: bool = False) -> Select[Any]:
+        """``SELECT id`` of the matches; with ``ranked``, also their text ``rank``: computed
+        here, before any sort, so that sorts carry (id, rank) and not whole documents."""
         columns: list[ColumnElement[Any]] = [self.id.label("id")]
-        if carrier and self.fts is not None:
-            columns.append(self.fts.c.carrier.label("carrier"))
+        if ranked and self.ranking is not None and self.fts is not None:
+            columns.append(self.ranking.rank_of(self.fts).label("rank"))
         if self.fts is not None:
             query = select(*columns).select_from(self.fts)
             if self.conditions or with_town:
@@ -777,7 +807,6 @@ class _PilotMatches:
 
 def _relevance_page(
     session: Session,
-    ranking: search.Ranking,
     matches: _PilotMatches,
     position: dict[str, Any],
     limit: int,
@@ -787,30 +816,41 @@ def _relevance_page(
 
     The window's lowest id (``b``) is fixed by the first page, so later pages rank the same
     set; it is None when every match fell inside the window."""
+    ranking = matches.ranking
+    assert ranking is not None
     boundary: int | None = position.get("b")
     rows: list[Any] = []
     if "t" not in position:
         first_page = "r" not in position
         text_only = not matches.conditions and not matches.tagged
-        if first_page and text_only and not search.walks_newest_first(session):
+        if (
+            first_page
+            and text_only
+            and not search.walks_newest_first(session)
+            and search.may_be_common(session, "pilot", ranking, PROBE_SHARE)
+        ):
             # The newest documents first: a common word fills the window there at once.
             probe = (
                 matches.ids()
-                .where(matches.id >= search.newest_ids_floor("pilot", 3 * RELEVANCE_WINDOW))
+                .where(
+                    matches.id >= search.newest_ids_floor("pilot", PROBE_SPAN * RELEVANCE_WINDOW)
+                )
                 .order_by(matches.id.desc())
                 .limit(RELEVANCE_WINDOW)
+                .subquery("probe")
             )
-            newest = list(session.execute(probe).scalars())
-            if len(newest) == RELEVANCE_WINDOW:
-                boundary = int(newest[-1])
+            # One row back (how many, and the lowest id), not 5,000 ids.
+            found, low = session.execute(select(func.count(), func.min(probe.c.id))).one()
+            if found == RELEVANCE_WINDOW:
+                boundary = int(low)
                 first_page = False
         if not first_page:
-            query = matches.ids(carrier=True)
+            query = matches.ids(ranked=True)
             if boundary is not None:
                 query = query.where(matches.id >= boundary)
             window = query.subquery("window")
-            rank = ranking.rank_of(window)
-            page = select(window.c.id, rank.label("rank"))
+            rank = window.c.rank
+            page = select(window.c.id, rank)
             if "r" in position:
                 after_rank, after_id = float(position["r"]), int(position["i"])
                 page = page.where(
@@ -818,15 +858,15 @@ def _relevance_page(
                 )
         else:
             window = (
-                matches.ids(carrier=True)
+                matches.ids(ranked=True)
                 .order_by(matches.id.desc())
                 .limit(RELEVANCE_WINDOW)
                 .subquery("window")
             )
-            rank = ranking.rank_of(window)
+            rank = window.c.rank
             page = select(
                 window.c.id,
-                rank.label("rank"),
+                rank,
                 func.count().over().label("size"),
                 func.min(window.c.id).over().label("low"),
             )
@@ -858,6 +898,55 @@ def _relevance_page(
     return ids[:limit], {"b": boundary, "t": shown_older[-1] if shown_older else older_than}
 
 
+def _first_page_with_tags(
+    session: Session, matches: _PilotMatches, position: dict[str, Any], limit: int
+) -> tuple[list[int], dict[str, Any] | None, Counter[str] | None] | None:
+    """SQLite, the first page of a relevance search with facets, every filter in the index:
+    the newest ``RELEVANCE_WINDOW`` matches read once, with their rank and tag tokens. One
+    statement returns the page (``_relevance_page``'s page and cursor) and the window's
+    size, lowest id and tags; the tag counts come back when the window holds every match
+    (else None: the facets count the whole set). None when this does not apply."""
+    ranking = matches.ranking
+    if position or ranking is None or ranking.tagged is None or matches.conditions:
+        return None
+    tagged = ranking.tagged.subquery("tagged")
+    # The window and one more match (the oldest): is there a match beyond the window?
+    newest = (
+        select(tagged.c.id, tagged.c.carrier, tagged.c.tags)
+        .order_by(tagged.c.id.desc())
+        .limit(RELEVANCE_WINDOW + 1)
+        .cte("newest")
+        .prefix_with("MATERIALIZED")
+    )
+    size = select(func.count()).select_from(newest).scalar_subquery()
+    oldest = select(func.min(newest.c.id)).scalar_subquery()
+    in_window = or_(size <= RELEVANCE_WINDOW, newest.c.id > oldest)
+    page = (
+        select(literal(0).label("part"), newest.c.id, newest.c.carrier, literal(None).label("tags"))
+        .where(in_window)
+        .order_by(newest.c.carrier, newest.c.id)
+        .limit(limit + 1)
+        .subquery("page")
+    )
+    # The window's size (with the one beyond), lowest id and tag tokens, as one more row.
+    window = select(
+        literal(1), size, func.min(newest.c.id), func.group_concat(newest.c.tags, literal(" "))
+    ).where(in_window)
+    rows = session.execute(union_all(select(page), window)).all()
+    ranked = [row for row in rows if row[0] == 0]
+    _, found, low, tags = next(row for row in rows if row[0] == 1)
+    boundary = None if found <= RELEVANCE_WINDOW else int(low)
+    ids = [int(row[1]) for row in ranked[:limit]]
+    after = None
+    if len(ranked) > limit:
+        last = ranked[limit - 1]
+        after = {"b": boundary, "r": float(last[2]), "i": int(last[1])}
+    elif boundary is not None:  # a window of fewer rows than a page: cannot happen
+        return None
+    tokens = Counter((tags or "").split()) if boundary is None else None
+    return ids, after, tokens
+
+
 def _load_pilots(session: Session, ids: Sequence[int]) -> list[tuple[Any, Any]]:
     """The page's pilots and their municipalities as plain attribute records (read-only,
     with the same attributes and values as the mapped objects): building 100 mapped
@@ -880,11 +969,17 @@ def _load_pilots(session: Session, ids: Sequence[int]) -> list[tuple[Any, Any]]:
 
 
 def _pilot_facets(
-    session: Session, matches: _PilotMatches, facets: Sequence[str]
+    session: Session,
+    matches: _PilotMatches,
+    facets: Sequence[str],
+    tokens: Mapping[str, int] | None = None,
 ) -> dict[str, dict[str, int]]:
-    """Every facet over the filtered set, in one statement."""
+    """Every facet over the filtered set, in one statement (none when ``tokens``, the set's
+    tag token counts, came with the page)."""
     kinds = tuple(f for f in facets if f in ("area", "standard", "mim"))
     counts: dict[str, Counter[str]] = {facet: Counter() for facet in facets}
+    if tokens is not None:
+        return _facets_from_tags(tokens, kinds, counts)
     if matches.ranking is not None and matches.ranking.tagged is not None:
         # SQLite text search: the tags come with the matches from the index itself.
         tagged = matches.ranking.tagged.subquery("tagged")
@@ -898,7 +993,7 @@ def _pilot_facets(
             )
         # Count the tokens as they are, decode only the distinct ones.
         tokens = Counter((session.execute(query).scalar() or "").split())
-        return _facets_from_tags(session, tokens, kinds, counts)
+        return _facets_from_tags(tokens, kinds, counts)
     if (
         matches.ranking is not None
         and matches.ranking.tsquery is not None
@@ -907,7 +1002,7 @@ def _pilot_facets(
         # PostgreSQL text search, every filter in the index: the matching documents' tag
         # lexemes counted where they are, in one pass of the index.
         found = search.count_tags(session, matches.ranking, _wanted_tags(kinds, counts))
-        return _facets_from_tags(session, found, kinds, counts)
+        return _facets_from_tags(found, kinds, counts)
     if dialect_name(session) != "postgresql":
         # SQLite would walk every pilot tag and probe the set; a correlated lookup per row
         # reads just the set's tags from the covering index.
@@ -954,19 +1049,14 @@ def _pilot_facets(
 
 
 def _wanted_tags(kinds: Sequence[str], counts: Mapping[str, object]) -> tuple[str, ...]:
-    """The tag kinds the facets count: regions are summed from the towns."""
-    extra = ("status",) * ("status" in counts) + ("town",) * ("region" in counts)
-    return (*kinds, *extra)
+    """The tag kinds the facets count."""
+    return (*kinds, *(kind for kind in ("status", "region") if kind in counts))
 
 
 def _facets_from_tags(
-    session: Session,
-    tokens: Mapping[str, int],
-    kinds: Sequence[str],
-    counts: dict[str, Counter[str]],
+    tokens: Mapping[str, int], kinds: Sequence[str], counts: dict[str, Counter[str]]
 ) -> dict[str, dict[str, int]]:
-    """The facets from the filtered set's tag token counts; regions from the towns'."""
-    towns: dict[str, int] = {}
+    """The facets from the filtered set's tag token counts."""
     wanted = _wanted_tags(kinds, counts)
     for token, count in tokens.items():
         # Most distinct tokens (solutions, vendors, towns) are not asked for: skip them
@@ -974,29 +1064,8 @@ def _facets_from_tags(
         if not token.startswith(wanted):
             continue
         found = tag_value(token, wanted)
-        if found is None:
-            continue
-        if found[0] == "town":
-            towns[found[1]] = count
-        elif found[0] in counts:
+        if found is not None:
             counts[found[0]][found[1]] += count
-    if "region" in counts and towns:
-        # The towns' counts go in as one JSON object; their regions' sums come back.
-        if dialect_name(session) == "postgresql":
-            # psycopg would check every element of a 3,000-item array parameter for
-            # quoting (5 ms): the JSON text goes in as one string.
-            each = func.json_each_text(cast(literal(json.dumps(towns)), JSON)).table_valued(
-                "key", "value"
-            )
-        else:
-            each = func.json_each(json.dumps(towns)).table_valued("key", "value")
-        regions = (
-            select(MC.region_nuts3, func.sum(cast(each.c.value, Integer)))
-            .join(Municipality, MC.code == each.c.key)
-            .group_by(MC.region_nuts3)
-        )
-        for region, count in session.execute(regions):
-            counts["region"][region] += int(count)
     return {facet: dict(counted) for facet, counted in counts.items()}
 
 

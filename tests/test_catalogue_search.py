@@ -12,6 +12,7 @@ from sqlalchemy import text
 from sqlmodel import Session
 
 from catalogue import search, service
+from catalogue.registry import COLUMNS, upsert_municipalities
 from catalogue.text import query_groups
 from tests.conftest import MakeKey, on_postgres
 from tests.factories_catalogue import (
@@ -348,9 +349,17 @@ def test_page_is_the_same_with_and_without_facets(
 # --- large match sets and the index's filter tags ---------------------------------------
 
 
+@pytest.mark.parametrize("probed", [True, False])
 def test_relevance_ranks_the_newest_window_then_older_matches_newest_first(
-    client: TestClient, session: Session, corpus: Corpus, monkeypatch: pytest.MonkeyPatch
+    client: TestClient,
+    session: Session,
+    corpus: Corpus,
+    monkeypatch: pytest.MonkeyPatch,
+    probed: bool,
 ) -> None:
+    # PostgreSQL probes the newest documents for a full window only when its statistics
+    # allow the text to be common: the order is the same either way.
+    monkeypatch.setattr(search, "may_be_common", lambda *_: probed)
     # "kanalizace" matches both index forms of the exact word, "kanalizaci" only the stem:
     # ranked over every match, the four exact ones come first.
     exact = [
@@ -362,20 +371,24 @@ def test_relevance_ranks_the_newest_window_then_older_matches_newest_first(
     ids = [p.id for p in (*exact, newest_exact, newest_other)]
     assert _ids(client, q="kanalizace") == [*ids[:4], ids[4]]
     # With a window of two, only the two newest matches are ranked; the rest follow,
-    # newest first, and pages of any size walk the same order once.
+    # newest first, and pages of any size walk the same order once, with facets (whose
+    # first page reads the window in one pass on SQLite) or without.
     monkeypatch.setattr(service, "RELEVANCE_WINDOW", 2)
     expected = [ids[3], ids[4], ids[2], ids[1], ids[0]]
     assert _ids(client, q="kanalizace") == expected
-    for size in (1, 2, 3):
-        seen: list[int] = []
-        params: dict[str, object] = {"q": "kanalizace", "limit": size}
-        while True:
-            body = client.get("/v1/pilots", params=params).json()
-            seen += [i["id"] for i in body["items"]]
-            if body["next_cursor"] is None:
-                break
-            params = {**params, "cursor": body["next_cursor"]}
-        assert seen == expected, size
+    for extra in ({}, {"facets": "status,region"}):
+        for size in (1, 2, 3):
+            seen: list[int] = []
+            params: dict[str, object] = {"q": "kanalizace", "limit": size, **extra}
+            while True:
+                body = client.get("/v1/pilots", params=params).json()
+                seen += [i["id"] for i in body["items"]]
+                if extra and "cursor" not in params:
+                    assert body["facets"]["region"] == {"CZ031": 5}, size
+                if body["next_cursor"] is None:
+                    break
+                params = {**params, "cursor": body["next_cursor"]}
+            assert seen == expected, (extra, size)
 
 
 def test_text_query_never_matches_the_filter_tags(client: TestClient, corpus: Corpus) -> None:
@@ -447,6 +460,25 @@ def test_facets_of_a_text_search_with_filters(client: TestClient, corpus: Corpus
     assert facets["mim"] == {"mim2": 1}
 
 
+def test_region_facet_of_a_text_search_follows_the_register(
+    client: TestClient, session: Session, corpus: Corpus
+) -> None:
+    # The index entry carries the town's region: a register import that moves a town to
+    # another region re-indexes its pilots.
+    def regions() -> dict[str, int]:
+        response = client.get("/v1/pilots", params={"q": "zakázky", "facets": "region"})
+        assert response.status_code == 200, response.text
+        return dict(response.json()["facets"]["region"])
+
+    assert regions() == {"CZ020": 2}
+    town = service.get_municipality(session, KNEZICE)
+    row = {name: getattr(town, name) for name in COLUMNS} | {"name_search": town.name_search}
+    upsert_municipalities(session, [row | {"region": "Zlínský kraj", "region_nuts3": "CZ072"}])
+    session.commit()
+    assert regions() == {"CZ020": 1, "CZ072": 1}
+    assert _set(client, q="zakázky", region="CZ072") == {corpus.lights}
+
+
 def test_solutions_near_report_the_distance_to_the_nearest_town_using_them(
     client: TestClient, corpus: Corpus
 ) -> None:
@@ -495,3 +527,29 @@ def test_postgres_index_tags_alone_carry_weight_a(session: Session, corpus: Corp
     for lexemes, weighted in rows:
         assert weighted
         assert set(weighted) == {lexeme for lexeme in lexemes if lexeme.startswith("~")}
+
+
+def test_postgres_statistics_tell_common_words_from_rare_ones(
+    session: Session, corpus: Corpus, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if not on_postgres():
+        pytest.skip("only PostgreSQL probes for a full relevance window")
+    monkeypatch.setattr(search, "LEXEME_STATS_SECONDS", 0.0)
+
+    def common(query: str, share: float) -> bool:
+        found = search.ranking(session, "pilot", query)
+        assert found is not None
+        return search.may_be_common(session, "pilot", found, share)
+
+    # Without statistics nothing can be ruled out.
+    session.execute(text("DELETE FROM pg_statistic WHERE starelid = 'pilot_fts'::regclass"))
+    assert common("kanalizace", 0.9)
+    session.execute(text("ANALYZE pilot_fts"))
+    # A word's share is bounded by the sum of its lexemes' shares (a stem and a form of
+    # the same word in one document count twice): "osvětlení" is in 2 of the 5 pilots
+    # (osvetlen, osvetleni: 0.8), "kola" in 1 (kol, kola: 0.4).
+    assert common("osvětlení", 0.5)
+    assert common("kola", 0.3)
+    assert not common("kola", 0.5)
+    assert not common("osvětlení kola", 0.5)  # every word must be common enough
+    assert not common("kanalizace", 0.01)  # in no document

@@ -6,10 +6,12 @@ from collections.abc import Callable
 
 import pytest
 from alembic import command
-from sqlalchemy import create_engine, inspect, pool, text
+from sqlalchemy import Connection, create_engine, inspect, pool, text
+from sqlmodel import Session
 
 from api.metadata import metadata
 from api.migrate import alembic_config, downgrade, head_revision, upgrade
+from catalogue.registry import import_register
 
 
 @pytest.fixture
@@ -77,3 +79,40 @@ def test_step_types_are_backfilled_from_the_recorded_steps(empty_database_url: s
     finally:
         engine.dispose()
     assert kept == {1: "bid_received,notice_published,procurement_approved", 2: ""}
+
+
+def _index_tags(connection: Connection) -> dict[int, set[str]]:
+    """Each pilot's tag tokens as its full-text index entry holds them."""
+    if connection.dialect.name == "postgresql":
+        rows = connection.execute(
+            text("SELECT id, tsvector_to_array(ts_filter(document, '{a}')) FROM pilot_fts")
+        ).all()
+        return {i: {t.removeprefix("~") for t in tags} for i, tags in rows}
+    rows = connection.execute(text("SELECT rowid, tags FROM pilot_fts")).all()
+    return {i: set(tags.split()) for i, tags in rows}
+
+
+def test_region_tags_are_added_to_and_removed_from_the_index(empty_database_url: str) -> None:
+    from catalogue.text import tag_token
+    from tests.conftest import SHARED
+    from tests.factories_catalogue import HOSTETIN, KNEZICE, make_pilot
+
+    upgrade(empty_database_url)
+    engine = create_engine(empty_database_url, poolclass=pool.NullPool)
+    try:
+        with Session(engine) as session:
+            import_register(session, SHARED / "data" / "cz-municipalities.csv")
+            ids = [make_pilot(session, municipality_code=c).id for c in (KNEZICE, HOSTETIN)]
+            session.commit()
+        regions = {ids[0]: tag_token("region", "CZ020"), ids[1]: tag_token("region", "CZ072")}
+        with engine.connect() as connection:
+            fresh = _index_tags(connection)
+        assert all(regions[i] in fresh[i] for i in ids)
+        downgrade(empty_database_url, "0008_catalogue_tag_weights")
+        with engine.connect() as connection:
+            assert _index_tags(connection) == {i: fresh[i] - {regions[i]} for i in ids}
+        upgrade(empty_database_url)
+        with engine.connect() as connection:
+            assert _index_tags(connection) == fresh
+    finally:
+        engine.dispose()

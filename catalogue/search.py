@@ -11,9 +11,11 @@ intersects posting lists inside the index instead of joining every text match to
 pilots table. On SQLite they fill a second FTS5 column, ``tags``, which text queries never
 look at and bm25 weighs 0; on PostgreSQL they are lexemes of the same vector, written
 ``~<token>`` so that no text query (only ``[a-z0-9]`` terms) can match them, and ranking
-uses the text query alone. There they also carry weight A at position 1 (the text's
-lexemes are stripped of both), so ``ts_filter(document, '{a}')`` keeps just the tags: facets
-count them from the matching documents without joining pilots or their tags.
+uses the text query alone. There they are at position 1 (the text's lexemes are stripped
+of positions and weights): the tags that facets count (area, status, standard, MIM, region)
+with weight A, the others (town, solution, vendor) with weight B, so that
+``ts_filter(document, '{a}')`` keeps just the facets' tags: they are counted from the
+matching documents without joining pilots or their tags.
 """
 
 from __future__ import annotations
@@ -59,9 +61,14 @@ def _index_sql(dialect: str, entity: Entity, *, upsert: bool) -> str:
     return f"INSERT INTO {name} (rowid, tokens) VALUES (:id, :tokens)"
 
 
+# The tag kinds that facets count: weight A on PostgreSQL (the other kinds get weight B).
+FACET_KINDS = ("area", "status", "standard", "mim", "region")
+
+
 def _pg_tag_vector(tags: Sequence[str]) -> str:
-    """The tags as a tsvector literal, each at position 1 with weight A (tokens are hex)."""
-    return " ".join(f"'{t}':1A" for t in _pg_tags(tags))
+    """The tags as a tsvector literal, each at position 1, with weight A for a facet's and
+    B for the others (tokens are hex)."""
+    return " ".join(f"'~{t}':1{'A' if t.startswith(FACET_KINDS) else 'B'}" for t in tags)
 
 
 def _index_params(dialect: str, doc_id: int, tokens: str, tags: Sequence[str]) -> dict[str, Any]:
@@ -175,9 +182,9 @@ class Ranking:
 
     matched: Select[int, Any]
     rank_of: Callable[[Any], ColumnElement[float]]
-    # SQLite, pilots: ``SELECT id, carrier, tags`` of the same matches (the tag tokens,
-    # space-separated).
-    tagged: Select[int, float, str] | None = None
+    # Pilots: ``SELECT id, carrier, tags`` of the same matches, ``tags`` their tag tokens
+    # space-separated (PostgreSQL: the facets' only, each with a leading ``~``).
+    tagged: Select[int, Any, str] | None = None
     # PostgreSQL, pilots: the tsquery text of the same matches (text and tag filters).
     tsquery: str | None = None
     # PostgreSQL: the text query's words, each as (prefix terms, exact terms).
@@ -203,9 +210,16 @@ def ranking(session: Session, entity: Entity, query: str, tags: TagFilters = ())
             .select_from(fts)
             .where(fts.c.document.op("@@")(wanted))
         )
+        tagged: Select[int, Any, str] | None = None
+        if entity == "pilot":
+            facet_tags = func.ts_filter(fts.c.document, literal_column("'{a}'"))
+            tagged = matched.add_columns(
+                func.array_to_string(func.tsvector_to_array(facet_tags), " ").label("tags")
+            )
         return Ranking(
             matched,
             lambda sq: -func.ts_rank(sq.c.carrier, words),
+            tagged,
             tsquery=_ts_expression(groups, tags) if entity == "pilot" else None,
             groups=groups,
         )
@@ -221,7 +235,7 @@ def ranking(session: Session, entity: Entity, query: str, tags: TagFilters = ())
     matched_fts5: Select[int, Any] = (
         select(rowid.label("id"), bm25.label("carrier")).where(expression).select_from(fts)
     )
-    tagged: Select[int, float, str] | None = None
+    tagged = None
     if entity == "pilot":
         tag_text: ColumnElement[str] = literal_column(f"{name}.tags")
         tagged = (

@@ -901,18 +901,24 @@ def _relevance_page(
 def _first_page_with_tags(
     session: Session, matches: _PilotMatches, position: dict[str, Any], limit: int
 ) -> tuple[list[int], dict[str, Any] | None, Counter[str] | None] | None:
-    """SQLite, the first page of a relevance search with facets, every filter in the index:
-    the newest ``RELEVANCE_WINDOW`` matches read once, with their rank and tag tokens. One
+    """The first page of a relevance search with facets, every filter in the index: the
+    newest ``RELEVANCE_WINDOW`` matches read once, with their rank and tag tokens. One
     statement returns the page (``_relevance_page``'s page and cursor) and the window's
     size, lowest id and tags; the tag counts come back when the window holds every match
-    (else None: the facets count the whole set). None when this does not apply."""
+    (else None: the facets count the whole set). None when this does not apply.
+
+    PostgreSQL ranks every match before taking the newest (it cannot walk them newest
+    first): only with tag filters, which keep the set small, not for a bare text."""
     ranking = matches.ranking
     if position or ranking is None or ranking.tagged is None or matches.conditions:
+        return None
+    postgres = dialect_name(session) == "postgresql"
+    if postgres and not matches.tagged:
         return None
     tagged = ranking.tagged.subquery("tagged")
     # The window and one more match (the oldest): is there a match beyond the window?
     newest = (
-        select(tagged.c.id, tagged.c.carrier, tagged.c.tags)
+        select(tagged.c.id, ranking.rank_of(tagged).label("rank"), tagged.c.tags)
         .order_by(tagged.c.id.desc())
         .limit(RELEVANCE_WINDOW + 1)
         .cte("newest")
@@ -922,17 +928,24 @@ def _first_page_with_tags(
     oldest = select(func.min(newest.c.id)).scalar_subquery()
     in_window = or_(size <= RELEVANCE_WINDOW, newest.c.id > oldest)
     page = (
-        select(literal(0).label("part"), newest.c.id, newest.c.carrier, literal(None).label("tags"))
+        select(
+            literal(0).label("part"),
+            newest.c.id,
+            newest.c.rank,
+            literal(None, type_=String).label("tags"),
+        )
         .where(in_window)
-        .order_by(newest.c.carrier, newest.c.id)
+        .order_by(newest.c.rank, newest.c.id)
         .limit(limit + 1)
         .subquery("page")
     )
     # The window's size (with the one beyond), lowest id and tag tokens, as one more row.
+    concat = func.string_agg if postgres else func.group_concat
     window = select(
-        literal(1), size, func.min(newest.c.id), func.group_concat(newest.c.tags, literal(" "))
+        literal(1), size, func.min(newest.c.id), concat(newest.c.tags, literal(" "))
     ).where(in_window)
-    rows = session.execute(union_all(select(page), window)).all()
+    with search.answered_from_index(session):
+        rows = session.execute(union_all(select(page), window)).all()
     ranked = [row for row in rows if row[0] == 0]
     _, found, low, tags = next(row for row in rows if row[0] == 1)
     boundary = None if found <= RELEVANCE_WINDOW else int(low)
@@ -943,7 +956,10 @@ def _first_page_with_tags(
         after = {"b": boundary, "r": float(last[2]), "i": int(last[1])}
     elif boundary is not None:  # a window of fewer rows than a page: cannot happen
         return None
-    tokens = Counter((tags or "").split()) if boundary is None else None
+    tokens = None
+    if boundary is None:
+        # PostgreSQL's tag lexemes start with "~" (no text query can reach them).
+        tokens = Counter((tags or "").replace("~", "").split())
     return ids, after, tokens
 
 
@@ -980,7 +996,8 @@ def _pilot_facets(
     counts: dict[str, Counter[str]] = {facet: Counter() for facet in facets}
     if tokens is not None:
         return _facets_from_tags(tokens, kinds, counts)
-    if matches.ranking is not None and matches.ranking.tagged is not None:
+    postgres = dialect_name(session) == "postgresql"
+    if not postgres and matches.ranking is not None and matches.ranking.tagged is not None:
         # SQLite text search: the tags come with the matches from the index itself.
         tagged = matches.ranking.tagged.subquery("tagged")
         query = select(func.group_concat(tagged.c.tags, literal(" ")))
@@ -1003,7 +1020,7 @@ def _pilot_facets(
         # lexemes counted where they are, in one pass of the index.
         found = search.count_tags(session, matches.ranking, _wanted_tags(kinds, counts))
         return _facets_from_tags(found, kinds, counts)
-    if dialect_name(session) != "postgresql":
+    if not postgres:
         # SQLite would walk every pilot tag and probe the set; a correlated lookup per row
         # reads just the set's tags from the covering index.
         columns: list[ColumnElement[Any]] = [PC.status, MC.region_nuts3]

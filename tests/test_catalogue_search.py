@@ -376,7 +376,11 @@ def test_relevance_ranks_the_newest_window_then_older_matches_newest_first(
     monkeypatch.setattr(service, "RELEVANCE_WINDOW", 2)
     expected = [ids[3], ids[4], ids[2], ids[1], ids[0]]
     assert _ids(client, q="kanalizace") == expected
-    for extra in ({}, {"facets": "status,region"}):
+    for extra in (
+        {},
+        {"facets": "status,region"},
+        {"facets": "status,region", "municipality": TABOR},  # a filter in the index
+    ):
         for size in (1, 2, 3):
             seen: list[int] = []
             params: dict[str, object] = {"q": "kanalizace", "limit": size, **extra}
@@ -513,20 +517,25 @@ def test_prefixes_become_the_index_terms_they_stand_for(session: Session, corpus
     assert groups == [([], ["zakazk", "zakazka", "zakazky"]), ([], ["obce", "obci"])]
 
 
-def test_postgres_index_tags_alone_carry_weight_a(session: Session, corpus: Corpus) -> None:
-    # Facets of a text search count ts_filter(document, '{a}'): exactly the tag lexemes.
+def test_postgres_index_facet_tags_alone_carry_weight_a(session: Session, corpus: Corpus) -> None:
+    # Facets of a text search count ts_filter(document, '{a}'): exactly the tag lexemes of
+    # the kinds facets count; towns, solutions and vendors are weight B.
     if not on_postgres():
         pytest.skip("SQLite keeps the tags in a column of their own")
     rows = session.execute(
         text(
-            "SELECT tsvector_to_array(document), tsvector_to_array(ts_filter(document, '{a}')) "
-            "FROM pilot_fts"
+            "SELECT tsvector_to_array(document), tsvector_to_array(ts_filter(document, '{a}')), "
+            "tsvector_to_array(ts_filter(document, '{b}')) FROM pilot_fts"
         )
     ).all()
     assert rows
-    for lexemes, weighted in rows:
-        assert weighted
-        assert set(weighted) == {lexeme for lexeme in lexemes if lexeme.startswith("~")}
+    facet_kinds = ("~area", "~status", "~standard", "~mim", "~region")
+    for lexemes, a, b in rows:
+        tags = {lexeme for lexeme in lexemes if lexeme.startswith("~")}
+        assert a
+        assert b
+        assert set(a) == {tag for tag in tags if tag.startswith(facet_kinds)}
+        assert set(b) == tags - set(a)
 
 
 def test_postgres_statistics_tell_common_words_from_rare_ones(

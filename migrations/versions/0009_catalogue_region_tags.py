@@ -7,8 +7,12 @@ Create Date: 2026-11-29 08:00:00.000000
 Each pilot's full-text entry gets one more tag token, ``region`` + the hex of its town's
 NUTS 3 code (``catalogue.text.tag_token``), so that the region facet of a text search is
 counted from the index like the other facets. Before, the matches' town tokens (thousands)
-were decoded and summed by region in a second query. PostgreSQL: the tag lexemes are
-rebuilt, each at position 1 with weight A, as 0008 left them.
+were decoded and summed by region in a second query.
+
+PostgreSQL: the tag lexemes are rebuilt at position 1, those of the kinds facets count
+(area, status, standard, mim, region) with weight A, the others (town, solution, vendor)
+with weight B, so ``ts_filter(document, '{a}')`` keeps just what facets count. The
+downgrade puts every tag back at weight A, as 0008 left them.
 """
 
 from collections.abc import Sequence
@@ -24,12 +28,17 @@ depends_on: str | Sequence[str] | None = None
 _PG_TAGS = "ARRAY(SELECT lexeme FROM unnest(f.document) WHERE lexeme LIKE '~%')"
 
 
-def _pg_rebuild(extra: str) -> None:
-    """Replace each document's tag lexemes by ``extra`` (a query of tag lexemes of ``f``)."""
+_FACET_WEIGHT = "CASE WHEN tag ~ '^~(area|status|standard|mim|region)' THEN 'A' ELSE 'B' END"
+
+
+def _pg_rebuild(extra: str, weight: str) -> None:
+    """Replace each document's tag lexemes by ``extra`` (a query of tag lexemes of ``f``),
+    at position 1 with the ``weight`` (an SQL expression of ``tag``)."""
     op.execute(
         f"""
         UPDATE pilot_fts AS f SET document = ts_delete(f.document, {_PG_TAGS}) || CAST(coalesce((
-            SELECT string_agg(quote_literal(tag) || ':' || '1A', ' ') FROM ({extra}) AS tags (tag)
+            SELECT string_agg(quote_literal(tag) || ':' || '1' || {weight}, ' ')
+            FROM ({extra}) AS tags (tag)
         ), '') AS tsvector)
         """
     )
@@ -41,7 +50,8 @@ def upgrade() -> None:
             "SELECT lexeme FROM unnest(f.document) WHERE lexeme LIKE '~%' "
             "UNION SELECT '~region' || encode(convert_to(m.region_nuts3, 'UTF8'), 'hex') "
             "FROM pilots AS p JOIN municipalities AS m ON m.code = p.municipality_code "
-            "WHERE p.id = f.id"
+            "WHERE p.id = f.id",
+            _FACET_WEIGHT,
         )
         return
     op.execute(
@@ -60,7 +70,8 @@ def downgrade() -> None:
     if op.get_bind().dialect.name == "postgresql":
         _pg_rebuild(
             "SELECT lexeme FROM unnest(f.document) "
-            "WHERE lexeme LIKE '~%' AND lexeme NOT LIKE '~region%'"
+            "WHERE lexeme LIKE '~%' AND lexeme NOT LIKE '~region%'",
+            "'A'",
         )
         return
     bind = op.get_bind()

@@ -55,7 +55,7 @@ STANDARDS: tuple[Standard, ...] = (
         "OGC SensorThings API",
         "sensors",
         "OGC standard API for IoT sensor observations.",
-        "https://www.ogc.org/standards/sensorthings",
+        "https://www.ogc.org/standard/sensorthings/",
     ),
     Standard(
         "mqtt",
@@ -104,7 +104,7 @@ STANDARDS: tuple[Standard, ...] = (
         "SIRI",
         "public transport",
         "CEN Service Interface for Real-time Information.",
-        "https://www.transmodel-cen.eu/siri-standard/",
+        "https://transmodel-cen.eu/siri-standard/",
     ),
     Standard(
         "datex-ii",
@@ -132,7 +132,7 @@ STANDARDS: tuple[Standard, ...] = (
         "IEC 61850",
         "energy",
         "Communication in electrical substations and distributed energy resources.",
-        "https://webstore.iec.ch/publication/6028",
+        "https://webstore.iec.ch/en/publication/6028",
     ),
     Standard(
         "bacnet",
@@ -160,28 +160,28 @@ STANDARDS: tuple[Standard, ...] = (
         "CityGML",
         "3D city models",
         "OGC model for 3D city and landscape models.",
-        "https://www.ogc.org/standards/citygml",
+        "https://www.ogc.org/standard/citygml/",
     ),
     Standard(
         "cityjson",
         "CityJSON",
         "3D city models",
         "JSON encoding of the CityGML data model (OGC community standard).",
-        "https://www.cityjson.org/",
+        "https://cityjson.org/",
     ),
     Standard(
         "inspire",
         "INSPIRE",
         "spatial data",
         "EU directive 2007/2/EC spatial data infrastructure and its data specifications.",
-        "https://inspire.ec.europa.eu/",
+        "https://knowledge-base.inspire.ec.europa.eu/overview_en",
     ),
     Standard(
         "dcat-ap-cz",
         "DCAT-AP-CZ",
         "open data",
         "Czech profile of DCAT-AP for the national open data catalogue (NKOD).",
-        "https://ofn.gov.cz/dcat-ap-cz/",
+        "https://ofn.gov.cz/dcat-ap-cz-rozhraní-katalogů-otevřených-dat/2024-05-28/",
     ),
     Standard(
         "openapi",
@@ -195,7 +195,7 @@ STANDARDS: tuple[Standard, ...] = (
         "OAuth 2.0",
         "identity",
         "IETF RFC 6749 authorisation framework.",
-        "https://www.rfc-editor.org/rfc/rfc6749",
+        "https://www.rfc-editor.org/info/rfc6749",
     ),
     Standard(
         "oidc",

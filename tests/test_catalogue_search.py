@@ -419,6 +419,14 @@ def test_text_search_with_filters_follows_pilot_updates(
     assert _set(client, q="kola", area="mobility") == set()
     assert _set(client, q="kola", municipality=TABOR) == {corpus.bikes}
     assert _set(client, q="kola", near=ABERTAMY, radius_km=5) == set()
+    facets = client.get("/v1/pilots", params={"q": "kola", "facets": "area,status,region"}).json()[
+        "facets"
+    ]
+    assert facets == {
+        "area": {"everyday_life": 1},
+        "status": {"in_production": 1},
+        "region": {"CZ031": 1},
+    }
 
 
 @pytest.mark.parametrize(

@@ -96,7 +96,12 @@ def _index_tags(connection: Connection) -> dict[int, set[str]]:
             found.setdefault(i, set()).add(f"{lexeme[1:]}:{weight}")
         return found
     rows = connection.execute(text("SELECT rowid, tags FROM pilot_fts")).all()
-    return {i: set(tags.split()) for i, tags in rows}
+    found = {i: set(tags.split()) for i, tags in rows}
+    # And the facets' copy of those of the kinds they count, marked "facets:".
+    if inspect(connection).has_table("pilot_fts_facets"):
+        for i, tags in connection.execute(text("SELECT id, tags FROM pilot_fts_facets")):
+            found[i] |= {f"facets:{t}" for t in tags.split()}
+    return found
 
 
 def test_region_tags_are_added_to_and_removed_from_the_index(empty_database_url: str) -> None:
@@ -118,10 +123,20 @@ def test_region_tags_are_added_to_and_removed_from_the_index(empty_database_url:
         with engine.connect() as connection:
             fresh = _index_tags(connection)
         assert all(regions[i] in fresh[i] for i in ids)
-        # 0008 had no region tags, and (PostgreSQL) every tag at weight A.
+        # 0008 had no region tags, and (PostgreSQL) every tag at weight A, (SQLite) no
+        # facets' table, which holds the tags of the kinds facets count.
         before = {i: fresh[i] - {regions[i]} for i in ids}
         if postgres:
             before = {i: {t[:-1] + "A" for t in tags} for i, tags in before.items()}
+        else:
+            kinds = ("area", "status", "standard", "mim", "region")
+            for i in ids:
+                assert {t for t in fresh[i] if t.startswith("facets:")} == {
+                    f"facets:{t}" for t in fresh[i] if t.startswith(kinds)
+                }
+            before = {
+                i: {t for t in tags if not t.startswith("facets:")} for i, tags in before.items()
+            }
         downgrade(empty_database_url, "0008_catalogue_tag_weights")
         with engine.connect() as connection:
             assert _index_tags(connection) == before

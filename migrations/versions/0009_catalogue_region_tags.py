@@ -9,10 +9,12 @@ NUTS 3 code (``catalogue.text.tag_token``), so that the region facet of a text s
 counted from the index like the other facets. Before, the matches' town tokens (thousands)
 were decoded and summed by region in a second query.
 
-PostgreSQL: the tag lexemes are rebuilt at position 1, those of the kinds facets count
-(area, status, standard, mim, region) with weight A, the others (town, solution, vendor)
-with weight B, so ``ts_filter(document, '{a}')`` keeps just what facets count. The
-downgrade puts every tag back at weight A, as 0008 left them.
+Facets read the tags of the kinds they count (area, status, standard, mim, region), and no
+others, with the matches. PostgreSQL: the tag lexemes are rebuilt at position 1, those
+kinds with weight A, the others (town, solution, vendor) with weight B, so
+``ts_filter(document, '{a}')`` keeps just what facets count; the downgrade puts every tag
+back at weight A, as 0008 left them. SQLite: a plain table ``pilot_fts_facets (id, tags)``
+holds those tokens, read by id far faster than the FTS5 row (whose content holds the text).
 """
 
 from collections.abc import Sequence
@@ -25,10 +27,12 @@ down_revision: str | Sequence[str] | None = '0008_catalogue_tag_weights'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
+_FACETS = "pilot_fts_facets"
+_FACET_KINDS = ("area", "status", "standard", "mim", "region")
 _PG_TAGS = "ARRAY(SELECT lexeme FROM unnest(f.document) WHERE lexeme LIKE '~%')"
 
 
-_FACET_WEIGHT = "CASE WHEN tag ~ '^~(area|status|standard|mim|region)' THEN 'A' ELSE 'B' END"
+_FACET_WEIGHT = f"CASE WHEN tag ~ '^~({'|'.join(_FACET_KINDS)})' THEN 'A' ELSE 'B' END"
 
 
 def _pg_rebuild(extra: str, weight: str) -> None:
@@ -64,6 +68,17 @@ def upgrade() -> None:
         WHERE rowid IN (SELECT id FROM pilots)
         """
     )
+    op.execute(f"CREATE TABLE {_FACETS} (id INTEGER PRIMARY KEY, tags TEXT NOT NULL)")
+    bind = op.get_bind()
+    rows = bind.exec_driver_sql("SELECT rowid, tags FROM pilot_fts").all()
+    if rows:
+        bind.exec_driver_sql(
+            f"INSERT INTO {_FACETS} (id, tags) VALUES (?, ?)",
+            [
+                (rowid, " ".join(sorted(t for t in tags.split() if t.startswith(_FACET_KINDS))))
+                for rowid, tags in rows
+            ],
+        )
 
 
 def downgrade() -> None:
@@ -74,6 +89,7 @@ def downgrade() -> None:
             "'A'",
         )
         return
+    op.execute(f"DROP TABLE {_FACETS}")
     bind = op.get_bind()
     rows = bind.exec_driver_sql("SELECT rowid, tags FROM pilot_fts").all()
     for rowid, tags in rows:

@@ -326,10 +326,10 @@ def may_be_common(session: Session, entity: Entity, found: Ranking, share: float
     if shares is None:
         return True
     for prefixes, exact in found.groups:
-        starts = tuple(prefixes)
+        starts, terms = tuple(prefixes), set(exact)
         matched = sum(
-            f for lexeme, f in shares.items() if (starts and lexeme.startswith(starts))
-        ) + sum(shares.get(term, 0.0) for term in exact if not term.startswith(starts or "\0"))
+            f for lexeme, f in shares.items() if lexeme in terms or lexeme.startswith(starts)
+        )
         if matched < share:
             return False
     return True

@@ -959,7 +959,7 @@ def _first_page_with_tags(
     tokens = None
     if boundary is None:
         # PostgreSQL's tag lexemes start with "~" (no text query can reach them).
-        tokens = Counter((tags or "").replace("~", "").split())
+        tokens = Counter(((tags or "").replace("~", "") if postgres else tags or "").split())
     return ids, after, tokens
 
 

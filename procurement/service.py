@@ -499,16 +499,6 @@ _STEP_COLUMNS = (
     "findings",
     "corrects_seq",
 )
-_ADVANCE_PROCUREMENT = (
-    sa_update(_PROCUREMENTS)
-    .where(_PROCUREMENTS.c.id == bindparam("pid"))
-    .values(
-        last_seq=bindparam("new_seq"),
-        last_entry_hash=bindparam("new_hash"),
-        step_types=bindparam("new_types"),
-        status=bindparam("new_status"),
-    )
-)
 _ADVANCE_PROCUREMENT_KEEP_STATUS = (
     sa_update(_PROCUREMENTS)
     .where(_PROCUREMENTS.c.id == bindparam("pid"))
@@ -518,6 +508,7 @@ _ADVANCE_PROCUREMENT_KEEP_STATUS = (
         step_types=bindparam("new_types"),
     )
 )
+_ADVANCE_PROCUREMENT = _ADVANCE_PROCUREMENT_KEEP_STATUS.values(status=bindparam("new_status"))
 
 
 def _pg_insert_step_and_advance(*, keep_status: bool) -> Any:

@@ -72,24 +72,42 @@ class Settings(BaseSettings):
     ocds_publisher_name: str = Field(
         default="smartsteps", description="publisher.name in OCDS packages."
     )
-    redflag_small_scale_supplies_services: Decimal = Field(
-        default=Decimal("2000000"), gt=0, description="Small-scale limit, supplies/services."
+    # Red-flag thresholds. Statutory values come from the dated law table
+    # (procurement/law.py, GET /v1/law); these settings override it only when set.
+    redflag_small_scale_supplies_services: Decimal | None = Field(
+        default=None,
+        gt=0,
+        description="Override of the § 27 small-scale limit for supplies and services in "
+        "the split-contracts flag; unset: the limit in force on each purchase's day.",
     )
-    redflag_small_scale_works: Decimal = Field(
-        default=Decimal("6000000"), gt=0, description="Small-scale limit, works."
+    redflag_small_scale_works: Decimal | None = Field(
+        default=None, gt=0, description="The same for works; unset: the law's limit."
     )
     redflag_split_near_share: Decimal = Field(
         default=Decimal("0.75"), gt=0, le=1, description="'Just under' the limit: this share+."
     )
     redflag_split_window_days: int = Field(default=365, ge=1)
-    redflag_amendment_share_supplies_services: Decimal = Field(default=Decimal("0.10"), gt=0)
-    redflag_amendment_share_works: Decimal = Field(default=Decimal("0.15"), gt=0)
-    redflag_publication_threshold: Decimal = Field(
-        default=Decimal("500000"), ge=0, description="Contracts above this must be published."
+    redflag_amendment_share_supplies_services: Decimal | None = Field(
+        default=None, gt=0, description="Override of the § 222 odst. 4 share (law: 10 %)."
     )
-    redflag_publication_days: int = Field(default=30, ge=1)
-    redflag_objection_days: int = Field(default=15, ge=1)
-    redflag_price_paid_months: int = Field(default=3, ge=1)
+    redflag_amendment_share_works: Decimal | None = Field(
+        default=None, gt=0, description="Override of the § 222 odst. 4 share (law: 15 %)."
+    )
+    redflag_publication_threshold: Decimal | None = Field(
+        default=None,
+        ge=0,
+        description="Override of the § 219 value limit; unset: the law's limit on the day "
+        "(500,000 CZK until 2 April 2025, 1,000,000 CZK from 3 April 2025).",
+    )
+    redflag_publication_days: int | None = Field(
+        default=None, ge=1, description="Override of the publication periods (§ 219, RS § 5)."
+    )
+    redflag_objection_days: int | None = Field(
+        default=None, ge=1, description="Override of the objection period (§ 242)."
+    )
+    redflag_price_paid_months: int | None = Field(
+        default=None, ge=1, description="Override of the price-paid period (§ 219 odst. 3)."
+    )
 
     @field_validator("ocid_prefix")
     @classmethod

@@ -1,10 +1,13 @@
-"""Counting statutory periods: calendar days, working days (Czech public holidays), months.
+"""The one calendar of the trail: Prague dates, working days, and the end of a period.
 
-The rules (ZZVZ § 40 refers to the Civil Code, zákon č. 89/2012 Sb., §§ 605-607):
-day one is the day after the event; a period whose last day falls on a Saturday, Sunday or
-public holiday ends on the next working day. Working days skip weekends and the Czech public
-holidays of the ``holidays`` package (státní svátky and ostatní svátky under zákon
-č. 245/2000 Sb., which include 24-26 December, Good Friday and Easter Monday).
+ZZVZ has no rule of its own for counting periods, so the Civil Code applies (zákon
+č. 89/2012 Sb., občanský zákoník, §§ 605-607): a period in days starts on the day after the
+event (§ 605 odst. 1), a period in months ends on the day with the same number (§ 605 odst.
+2), and a period whose last day falls on a Saturday, Sunday or public holiday ends on the
+next working day (§ 607). Findings, the timeline and red flags all count with this module.
+Working days skip weekends and the Czech public holidays of the ``holidays`` package
+(státní svátky and ostatní svátky under zákon č. 245/2000 Sb., which include 24-26
+December, Good Friday and Easter Monday).
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ from __future__ import annotations
 import calendar as _calendar
 from datetime import date, datetime, timedelta
 from functools import lru_cache
-from typing import Literal
+from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
 import holidays
@@ -87,3 +90,17 @@ def working_days_between(first: date, last: date) -> int:
 def local_date(moment: datetime) -> date:
     """The date in Prague of an aware moment (the law counts Czech calendar days)."""
     return moment.astimezone(PRAGUE).date()
+
+
+def as_local_date(value: Any) -> date:
+    """A recorded date or moment as the Prague date the law counts: a date ("YYYY-MM-DD"
+    or a ``date``) as it is, a moment (RFC 3339 text or an aware ``datetime``) as its date
+    in Prague."""
+    if isinstance(value, datetime):
+        return local_date(value)
+    if isinstance(value, date):
+        return value
+    text = str(value)
+    if len(text) == 10:
+        return date.fromisoformat(text)
+    return local_date(datetime.fromisoformat(text.replace("Z", "+00:00")))

@@ -37,3 +37,11 @@ class InvalidProcurement(Unprocessable):
 
     def __init__(self, detail: str, pointer: str) -> None:
         super().__init__(detail, errors=[{"pointer": pointer, "detail": detail}])
+
+
+class InvalidQuery(Unprocessable):
+    """A query parameter whose value breaks a rule (a day outside the law table)."""
+
+    def __init__(self, detail: str, parameter: str) -> None:
+        super().__init__(detail)
+        self.extra["errors"] = [{"in": "query", "pointer": f"/{parameter}", "detail": detail}]

@@ -3,7 +3,7 @@ and the imported CPV list. A step's canonical bytes live once in ``ledger_entrie
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -40,6 +40,8 @@ class Procurement(SQLModel, table=True):
     external_ids: dict[str, Any] = Field(
         default_factory=dict, sa_column=Column(JSON, nullable=False)
     )
+    # The day the procedure began (zahájení): the law of that day decides the regime.
+    started_on: date
     created_at: datetime = Field(default_factory=utcnow)
     created_by_key_id: str | None = Field(default=None, max_length=16)
     status: str = Field(default="planned", max_length=16)

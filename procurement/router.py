@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Body, Path, Query, Request, Response
 from fastapi.responses import JSONResponse
 from sqlmodel import Session
 
-from api.auth import OfficerOrAdminDep
+from api.auth import OfficerOrAdminDep, utcnow
 from api.db import SessionDep
 from api.errors import problem_responses
 from api.idempotency import IdempotencyDep, QueuedIdempotencyDep
@@ -22,17 +23,20 @@ from api.pagination import (
 )
 from api.writer import WriteQueueDep
 from procurement import service
+from procurement.calendar import local_date
+from procurement.exceptions import InvalidQuery
 from procurement.schemas import (
+    LawPublic,
     ProcedureId,
     ProceduresPublic,
     ProcurementCreate,
     ProcurementPublic,
     StatusId,
-    StepCreate,
     StepPublic,
     StepRecorded,
     Timeline,
 )
+from procurement.steptypes import StepCreate
 
 router = APIRouter(prefix="/v1", tags=["procurement"])
 
@@ -47,10 +51,47 @@ OcidPath = Annotated[
 SeqPath = Annotated[int, Path(ge=1, le=2_147_483_647, description="The step's seq (1, 2, ...)")]
 
 
-@router.get("/procedures", response_model=ProceduresPublic)
-def list_procedures() -> ProceduresPublic:
-    """Procedure types with their steps, order rules, statutory deadlines and thresholds."""
-    return service.procedures_public()
+OnQuery = Annotated[
+    date | None,
+    Query(
+        description="The day whose law applies (YYYY-MM-DD); default today in Prague",
+        examples=["2025-04-03"],
+    ),
+]
+
+
+def _day(on: date | None) -> date:
+    day = on or local_date(utcnow())
+    if not date(2016, 10, 1) <= day <= date(2100, 12, 31):
+        raise InvalidQuery(
+            f"on={day} lies outside the law table (1 October 2016, when zákon č. 134/2016 Sb. "
+            "took effect, to 2100).",
+            "on",
+        )
+    return day
+
+
+@router.get("/procedures", response_model=ProceduresPublic, responses=problem_responses(422))
+def list_procedures(on: OnQuery = None) -> ProceduresPublic:
+    """Procedure types with their steps, order rules, and the statutory deadlines and
+    thresholds in force on a day."""
+    return service.procedures_public(_day(on))
+
+
+@router.get("/law", response_model=LawPublic, responses=problem_responses(422))
+def read_law(
+    on: OnQuery = None,
+    history: Annotated[
+        bool, Query(description="Every version of every value, past and present")
+    ] = False,
+) -> LawPublic:
+    """The statutory values (thresholds, deadlines, limits) in force on a day, each with
+    its legal reference, dates, confidence and source note; or every version."""
+    if history:
+        if on is not None:
+            raise InvalidQuery("Give either on or history=true, not both.", "history")
+        return service.law_public(None)
+    return service.law_public(_day(on))
 
 
 @router.post(

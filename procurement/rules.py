@@ -1,52 +1,26 @@
 """Procedure rules as data: for each procedure type of zákon č. 134/2016 Sb. (ZZVZ), the
-step types it uses, which steps must come first, which may repeat, which end it, and the
-statutory deadlines with their legal reference and the date from which they apply.
+step types it uses, which steps must come first, and the statutory periods that hang on its
+steps.
 
-A value that could not be checked against the consolidated text is marked
-``confidence="unconfirmed"`` with a note; a change in the law is a data change here.
+A rule here says *when* a period runs (from which step, to which step, for which regime,
+subject and value); *how long* it is, above which value, and the legal reference are dated
+rows of the law table (``procurement.law``), looked up for the day the period starts. What a
+step type is (its data, status, whether it repeats or ends the trail) is the step-type
+registry (``procurement.steptypes``).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
-from decimal import Decimal
 from typing import Literal
 
-from procurement.calendar import DayKind
+from procurement import law
+from procurement.law import ZZVZ
+from procurement.steptypes import AFTER_CANCELLED, AFTER_COMPLETED, STEP_TYPES
 
-ZZVZ = "zákon č. 134/2016 Sb."
-RS = "zákon č. 340/2015 Sb."  # zákon o registru smluv
-ZZVZ_FROM = date(2016, 10, 1)
-RS_FROM = date(2016, 7, 1)
-
-Confidence = Literal["confirmed", "unconfirmed"]
 DeadlineKind = Literal["within", "at_least", "after"]
 Severity = Literal["low", "medium", "high", "critical"]
-
-STEP_TYPES: tuple[str, ...] = (
-    "procurement_approved",
-    "notice_published",
-    "invitation_sent",
-    "tender_documents_published",
-    "clarification_published",
-    "bid_deadline_extended",
-    "bids_opened",
-    "evaluation_completed",
-    "selection_decided",
-    "objection_filed",
-    "objection_decided",
-    "contract_signed",
-    "contract_published",
-    "result_notice_published",
-    "contract_amended",
-    "payment_made",
-    "price_paid_published",
-    "report_published",
-    "completed",
-    "cancelled",
-    "correction",
-)
 
 PROCEDURE_IDS: tuple[str, ...] = (
     "open",
@@ -61,47 +35,28 @@ PROCEDURE_IDS: tuple[str, ...] = (
     "small_scale",
 )
 
-TERMINAL_TYPES = frozenset({"completed", "cancelled"})
-# What the law still expects after the end: publication, amendments, payments, reports.
-AFTER_COMPLETED = (
-    "contract_published",
-    "result_notice_published",
-    "contract_amended",
-    "payment_made",
-    "price_paid_published",
-    "report_published",
-    "correction",
-)
-# After a cancellation (zrušení): its notice, the report, objections against it (§ 242).
-AFTER_CANCELLED = (
-    "result_notice_published",
-    "report_published",
-    "objection_filed",
-    "objection_decided",
-    "correction",
-)
-
 
 @dataclass(frozen=True)
 class Deadline:
-    """A statutory period checked when the step it belongs to is recorded.
+    """A statutory period, checked when the step it belongs to is recorded and over the
+    whole trail.
 
-    The period starts on the date of ``from_step`` (its ``from_field`` date, else the day it
-    occurred, in Prague) and is compared with this step's ``at_field`` date (else the day it
-    occurred): ``within`` = no later than the last day; ``at_least`` = no earlier than the
-    last day (a minimum period such as the bid period); ``after`` = only once the period is
-    over (no contract before the objection period has ended).
+    The period starts on the date of ``from_step`` (its ``from_field`` date, else the day
+    it occurred, in Prague) and is compared with this step's ``at_field`` date (else the day
+    it occurred): ``within`` = no later than the last day; ``at_least`` = no earlier than
+    the last day (a minimum period such as the bid period); ``after`` = only once the period
+    is over (no contract before the objection period has ended). Its days, value limit and
+    legal reference come from the law table (``law_id``, default ``rule_id``), in the
+    version in force on the day the period starts. ``description`` may name ``{days}``,
+    ``{unit}`` and ``{value_above}``.
     """
 
     rule_id: str
     from_step: str
-    days: int
-    day_kind: DayKind
     kind: DeadlineKind
-    legal_reference: str
-    effective_from: date
     description: str
     severity: Severity = "high"
+    law_id: str | None = None
     from_field: str | None = None
     at_field: str | None = None
     regimes: tuple[str, ...] | None = None
@@ -109,22 +64,47 @@ class Deadline:
     when: tuple[tuple[str, str], ...] = ()
     value_field: str | None = None
     value_step: str | None = None  # the step whose data holds value_field (default from_step)
-    value_above: Decimal | None = None
     # An open period closes with any step of its type, whatever ``when`` says (a contract
-    # in the contract register need not also go on the profile, § 219 odst. 1).
+    # in the contract register need not also go on the profile, § 219 odst. 1 písm. d)).
     closed_by_any: bool = False
-    confidence: Confidence = "confirmed"
-    note: str = ""
+    # Later steps that move the measured date (an extended bid deadline): (type, member).
+    moved_by: tuple[str, str] | None = None
+    # No period when only one supplier bid (§ 246 odst. 2).
+    not_with_single_bid: bool = False
+
+    @property
+    def law_rule(self) -> str:
+        return self.law_id or self.rule_id
+
+    def version(self, on: date) -> law.DeadlineVersion | None:
+        """The law's values for a period that starts on ``on`` (None: not in force)."""
+        return law.deadline_version(self.law_rule, on)
+
+    def describe(self, version: law.DeadlineVersion) -> str:
+        unit = {"calendar": "days", "working": "working days", "months": "months"}
+        value = f"{version.value_above:,.0f}" if version.value_above is not None else ""
+        return self.description.format(
+            days=version.days, unit=unit[version.day_kind], value_above=value
+        )
 
 
 @dataclass(frozen=True)
 class StepRule:
+    """How a step type fits a procedure: what must come before it and its deadlines
+    (whether it repeats or ends the trail is the step type's, see ``steptypes``)."""
+
     type: str
     requires: tuple[str, ...] = ()
     requires_one_of: tuple[str, ...] = ()
-    repeatable: bool = False
-    terminal: bool = False
     deadlines: tuple[Deadline, ...] = ()
+
+    @property
+    def repeatable(self) -> bool:
+        return STEP_TYPES[self.type].repeatable
+
+    @property
+    def terminal(self) -> bool:
+        return STEP_TYPES[self.type].terminal
 
 
 @dataclass(frozen=True)
@@ -137,7 +117,7 @@ class Procedure:
     steps: tuple[StepRule, ...]
     after_completed: tuple[str, ...] = AFTER_COMPLETED
     after_cancelled: tuple[str, ...] = AFTER_CANCELLED
-    confidence: Confidence = "confirmed"
+    confidence: law.Confidence = "confirmed"
     note: str = ""
     _by_type: dict[str, StepRule] = field(default_factory=dict, compare=False, repr=False)
 
@@ -150,104 +130,83 @@ class Procedure:
 
 # --- deadlines ---------------------------------------------------------------------------
 
+BELOW = ("below_threshold", "small_scale")
+ABOVE = ("above_threshold",)
+EXTENDED = ("bid_deadline_extended", "new_bid_deadline")
+
 BID_PERIOD_OPEN_ABOVE = Deadline(
     rule_id="bid_period_open_above_threshold",
     from_step="notice_published",
     at_field="bid_deadline",
-    days=30,
-    day_kind="calendar",
     kind="at_least",
-    legal_reference=f"§ 57 odst. 1 {ZZVZ}",
-    effective_from=ZZVZ_FROM,
-    description="Open procedure above the EU threshold: at least 30 days for bids.",
-    regimes=("above_threshold",),
-    note="30 calendar days confirmed by a secondary source on the 2016 act; the paragraph "
-    "number is from the design notes. Shortening after a prior information notice is not "
-    "modelled.",
+    description="Open procedure above the EU threshold: at least {days} {unit} for bids "
+    "from sending the notice.",
+    regimes=ABOVE,
+    moved_by=EXTENDED,
 )
 BID_PERIOD_OPEN_BELOW_SUPPLIES = Deadline(
     rule_id="bid_period_open_below_threshold_supplies_services",
     from_step="notice_published",
     at_field="bid_deadline",
-    days=15,
-    day_kind="working",
     kind="at_least",
-    legal_reference=f"§ 54 odst. 2 písm. a) {ZZVZ}",
-    effective_from=ZZVZ_FROM,
-    description="Open procedure below the EU threshold, supplies or services: at least 15 "
-    "working days for bids from the start of the procedure.",
-    regimes=("below_threshold", "small_scale"),
+    description="Open procedure below the EU threshold, supplies or services: at least "
+    "{days} {unit} for bids from the start of the procedure.",
+    regimes=BELOW,
     subjects=("supplies", "services"),
-    note="Text of § 54 odst. 2 checked. § 54 odst. 4 (shorter by up to 5 working days after "
-    "a prior information notice) is not modelled.",
+    moved_by=EXTENDED,
 )
 BID_PERIOD_OPEN_BELOW_WORKS = Deadline(
     rule_id="bid_period_open_below_threshold_works",
     from_step="notice_published",
     at_field="bid_deadline",
-    days=20,
-    day_kind="working",
     kind="at_least",
-    legal_reference=f"§ 54 odst. 2 písm. b) {ZZVZ}",
-    effective_from=ZZVZ_FROM,
-    description="Open procedure below the EU threshold, works: at least 20 working days "
-    "for bids from the start of the procedure.",
-    regimes=("below_threshold", "small_scale"),
+    description="Open procedure below the EU threshold, works: at least {days} {unit} for "
+    "bids from the start of the procedure.",
+    regimes=BELOW,
     subjects=("works",),
-    note="Text of § 54 odst. 2 checked.",
+    moved_by=EXTENDED,
 )
 
 
 def _zpr_bid_period(from_step: str) -> Deadline:
     return Deadline(
         rule_id=f"bid_period_simplified_below_threshold_{from_step}",
+        law_id="bid_period_simplified_below_threshold",
         from_step=from_step,
         at_field="bid_deadline",
-        days=11,
-        day_kind="working",
         kind="at_least",
-        legal_reference=f"§ 54 odst. 1 {ZZVZ}",
-        effective_from=ZZVZ_FROM,
-        description="Simplified below-threshold procedure (zjednodušené podlimitní "
-        "řízení): at least 11 working days for bids from the start of the procedure.",
-        note="Text of § 54 odst. 1 checked; the same period for supplies, services and works.",
+        description="Simplified below-threshold procedure (zjednodušené podlimitní řízení): "
+        "at least {days} {unit} for bids from the start of the procedure.",
+        moved_by=EXTENDED,
     )
 
 
-def _invited_bid_period_below(rule_id: str, what: str) -> Deadline:
+def _invited_bid_period(procedure_id: str, regimes: tuple[str, ...], what: str) -> Deadline:
+    above = regimes == ABOVE
     return Deadline(
-        rule_id=rule_id,
+        rule_id=f"bid_period_{procedure_id}_{'above' if above else 'below'}_threshold",
         from_step="invitation_sent",
         at_field="bid_deadline",
-        days=15,
-        day_kind="working",
         kind="at_least",
-        legal_reference=f"§ 54 odst. 3 {ZZVZ}",
-        effective_from=ZZVZ_FROM,
-        description=f"Below the EU threshold: at least 15 working days for {what} from "
-        "sending the invitation.",
-        regimes=("below_threshold", "small_scale"),
-        note="Text of § 54 odst. 3 checked (bids in the restricted procedure, preliminary "
-        "bids in the negotiated procedure with publication).",
+        description=f"{'Above' if above else 'Below'} the EU threshold: at least {{days}} "
+        f"{{unit}} for {what} from sending the invitation.",
+        regimes=regimes,
+        moved_by=EXTENDED,
     )
 
 
-def _invited_bid_period(rule_id: str, reference: str) -> Deadline:
+def _participation_period(procedure_id: str, regimes: tuple[str, ...]) -> Deadline:
+    above = regimes == ABOVE
     return Deadline(
-        rule_id=rule_id,
-        from_step="invitation_sent",
+        rule_id=f"participation_period_{procedure_id}_{'above' if above else 'below'}_threshold",
+        from_step="notice_published",
         at_field="bid_deadline",
-        days=30,
-        day_kind="calendar",
         kind="at_least",
-        legal_reference=reference,
-        effective_from=ZZVZ_FROM,
-        description="Above the EU threshold: at least 30 days for bids from the "
-        "invitation to tender.",
-        regimes=("above_threshold",),
-        confidence="unconfirmed",
-        note="Period recalled from the directive (Art. 28-30 of 2014/24/EU) as transposed; "
-        "not checked against the consolidated ZZVZ text.",
+        description=f"{'Above' if above else 'Below'} the EU threshold: at least {{days}} "
+        "{unit} for requests to participate (žádosti o účast) from the start of the "
+        "procedure; the notice's bid_deadline is that deadline.",
+        regimes=regimes,
+        moved_by=EXTENDED,
     )
 
 
@@ -255,137 +214,78 @@ NO_CONTRACT_BEFORE_OBJECTION_PERIOD = Deadline(
     rule_id="contract_after_objection_period",
     from_step="selection_decided",
     at_field="signed_on",
-    days=15,
-    day_kind="calendar",
     kind="after",
-    legal_reference=f"§ 242 odst. 2 a § 246 odst. 1 písm. a) {ZZVZ}",
-    effective_from=ZZVZ_FROM,
-    description="No contract before the 15-day period for objections against the "
-    "selection of the supplier has ended.",
-    severity="high",
-    confidence="unconfirmed",
-    note="Counted from the day the selection is decided (recorded step); the law counts "
-    "from its notification to the participants. Exceptions of § 246 odst. 2 (e.g. a "
-    "single participant) are not modelled.",
+    description="No contract before the {days}-day period for objections against the "
+    "selection of the supplier has ended (not when only one supplier bid).",
+    not_with_single_bid=True,
 )
 OBJECTION_DECIDED_IN_TIME = Deadline(
     rule_id="objection_decided_within_15_days",
     from_step="objection_filed",
-    days=15,
-    day_kind="calendar",
     kind="within",
-    legal_reference=f"§ 245 odst. 1 {ZZVZ}",
-    effective_from=ZZVZ_FROM,
-    description="The buyer decides on objections within 15 days of receiving them.",
+    description="The buyer decides on objections within {days} {unit} of receiving them.",
     severity="medium",
-    confidence="unconfirmed",
-    note="Recalled from the consolidated text; not checked in this session.",
 )
 CONTRACT_ON_PROFILE = Deadline(
     rule_id="contract_on_buyer_profile",
     from_step="contract_signed",
     from_field="signed_on",
-    days=30,
-    day_kind="calendar",
     kind="within",
-    legal_reference=f"§ 219 odst. 1 {ZZVZ}",
-    effective_from=ZZVZ_FROM,
-    description="A contract above 500,000 CZK excl. VAT on the buyer profile within 30 "
-    "days of its signature (not needed when it is in the contract register).",
+    description="A contract above {value_above} CZK excl. VAT on the buyer profile within "
+    "{days} {unit} of its signature (not needed when it is in the contract register).",
     when=(("register", "profile"),),
     value_field="value_excl_vat",
-    value_above=Decimal("500000.00"),
     closed_by_any=True,
     severity="medium",
-    note="Text of § 219 odst. 1 checked (consolidated at 16 July 2023, and ÚOHS decisions "
-    "of 2023-2024 apply 30 days); exemption d) (contract in the contract register) closes "
-    "the period; framework agreements (quarterly) are not modelled.",
 )
 CONTRACT_REGISTER_30_DAYS = Deadline(
     rule_id="contract_register_30_days",
     from_step="contract_signed",
     from_field="signed_on",
-    days=30,
-    day_kind="calendar",
     kind="within",
-    legal_reference=f"§ 5 odst. 2 {RS}",
-    effective_from=RS_FROM,
-    description="A contract above 50,000 CZK excl. VAT in the contract register (registr "
-    "smluv) within 30 days of its signature.",
+    description="A contract above {value_above} CZK excl. VAT in the contract register "
+    "(registr smluv) within {days} {unit} of its signature.",
     when=(("register", "contract_register"),),
     value_field="value_excl_vat",
-    value_above=Decimal("50000.00"),
     severity="medium",
-    confidence="unconfirmed",
-    note="From memory of the act, consistent with secondary sources; the text was not "
-    "read. Exemptions of § 3 odst. 2 are not modelled.",
 )
 CONTRACT_REGISTER_3_MONTHS = Deadline(
     rule_id="contract_register_void_after_3_months",
     from_step="contract_signed",
     from_field="signed_on",
-    days=3,
-    day_kind="months",
     kind="within",
-    legal_reference=f"§ 7 odst. 1 {RS}",
-    effective_from=RS_FROM,
-    description="A contract that must be in the contract register and is not published "
-    "within 3 months of its signature is cancelled from the start.",
+    description="A contract above {value_above} CZK excl. VAT that is not in the contract "
+    "register within {days} {unit} of its signature is cancelled from the start.",
     when=(("register", "contract_register"),),
     value_field="value_excl_vat",
-    value_above=Decimal("50000.00"),
     severity="critical",
-    confidence="unconfirmed",
-    note="Same exemptions as contract_register_30_days.",
 )
 PRICE_PAID_ON_PROFILE = Deadline(
     rule_id="price_paid_on_buyer_profile",
     from_step="completed",
-    days=3,
-    day_kind="months",
     kind="within",
-    legal_reference=f"§ 219 odst. 3 {ZZVZ}",
-    effective_from=ZZVZ_FROM,
-    description="The price actually paid for a contract above 500,000 CZK excl. VAT on "
-    "the buyer profile within 3 months of the contract's performance.",
+    description="The price actually paid for a contract above {value_above} CZK excl. VAT "
+    "on the buyer profile within {days} {unit} of the contract's performance.",
     value_step="contract_signed",
     value_field="value_excl_vat",
-    value_above=Decimal("500000.00"),
     severity="medium",
-    note="Text of § 219 odst. 3 checked; counted from the 'completed' step. Contracts "
-    "longer than a year (by 31 March of the next year) and the exemption of contracts in "
-    "the contract register (§ 219 odst. 1 písm. d) are not modelled.",
 )
 RESULT_NOTICE = Deadline(
     rule_id="result_notice_30_days",
     from_step="contract_signed",
     from_field="signed_on",
-    days=30,
-    day_kind="calendar",
     kind="within",
-    legal_reference=f"§ 126 {ZZVZ}",
-    effective_from=ZZVZ_FROM,
-    description="The notice of the result of the procedure within 30 days of the contract.",
+    description="The notice of the result of the procedure within {days} {unit} of the contract.",
     severity="medium",
-    confidence="unconfirmed",
-    note="30 days as in Art. 50 of Directive 2014/24/EU; a secondary source states 48 days "
-    "(the period of the repealed Directive 2004/18/EC). Not checked against the text.",
 )
 WRITTEN_REPORT = Deadline(
     rule_id="written_report_30_days",
     from_step="contract_signed",
     from_field="signed_on",
-    days=30,
-    day_kind="calendar",
     kind="within",
-    legal_reference=f"§ 217 {ZZVZ}",
-    effective_from=ZZVZ_FROM,
     description="The written report (písemná zpráva zadavatele) on the buyer profile within "
-    "30 days of the end of the procedure.",
+    "{days} {unit} of the end of the procedure (counted from the contract).",
     severity="low",
-    confidence="unconfirmed",
-    note="Period from the design notes, marked uncertain there; a secondary source says "
-    "the act sets no period for making the report. Counted from the contract.",
 )
 
 
@@ -404,39 +304,35 @@ def _common_tail(
     """Steps from the evaluation to the end, shared by the procedures."""
     contract_deadlines = (NO_CONTRACT_BEFORE_OBJECTION_PERIOD,) if standstill else ()
     steps = [
-        StepRule("clarification_published", requires_one_of=TENDER_OPENERS, repeatable=True),
-        StepRule("bid_deadline_extended", requires_one_of=TENDER_OPENERS, repeatable=True),
+        StepRule("clarification_published", requires_one_of=TENDER_OPENERS),
+        StepRule("bid_deadline_extended", requires_one_of=TENDER_OPENERS),
         StepRule("evaluation_completed", requires=("bids_opened",)),
         StepRule("selection_decided", requires=("bids_opened",)),
         StepRule("contract_signed", requires=("selection_decided",), deadlines=contract_deadlines),
         StepRule(
             "contract_published",
             requires=("contract_signed",),
-            repeatable=True,
             deadlines=(CONTRACT_ON_PROFILE, CONTRACT_REGISTER_30_DAYS, CONTRACT_REGISTER_3_MONTHS),
         ),
-        StepRule("contract_amended", requires=("contract_signed",), repeatable=True),
-        StepRule("payment_made", requires=("contract_signed",), repeatable=True),
+        StepRule("contract_amended", requires=("contract_signed",)),
+        StepRule("payment_made", requires=("contract_signed",)),
         StepRule(
             "price_paid_published",
             requires=("payment_made",),
-            repeatable=True,
             deadlines=(PRICE_PAID_ON_PROFILE,),
         ),
-        StepRule("completed", requires=("contract_signed",), terminal=True),
-        StepRule("cancelled", terminal=True),
+        StepRule("completed", requires=("contract_signed",)),
+        StepRule("cancelled"),
     ]
     if objections:
         steps += [
             StepRule(
                 "objection_filed",
                 requires_one_of=(*TENDER_OPENERS, "selection_decided", "cancelled"),
-                repeatable=True,
             ),
             StepRule(
                 "objection_decided",
                 requires=("objection_filed",),
-                repeatable=True,
                 deadlines=(OBJECTION_DECIDED_IN_TIME,),
             ),
         ]
@@ -448,16 +344,14 @@ def _common_tail(
                 deadlines=(RESULT_NOTICE,),
             )
         )
-    if report:
-        steps.append(
-            StepRule(
-                "report_published",
-                requires_one_of=("contract_signed", "cancelled"),
-                deadlines=(WRITTEN_REPORT,),
-            )
+    report_deadlines = (WRITTEN_REPORT,) if report else ()
+    steps.append(
+        StepRule(
+            "report_published",
+            requires_one_of=("contract_signed", "cancelled"),
+            deadlines=report_deadlines,
         )
-    else:
-        steps.append(StepRule("report_published", requires_one_of=("contract_signed", "cancelled")))
+    )
     return tuple(steps)
 
 
@@ -466,13 +360,24 @@ ZZVZ_TAIL = _common_tail(objections=True, result_notice=True, report=True, stand
 ALL_REGIMES = ("small_scale", "below_threshold", "above_threshold")
 
 
-def _with_notice_then_invitation(*bid_rules: Deadline) -> tuple[StepRule, ...]:
-    """Two-stage procedures: a call for competition, then invitations to the qualified."""
+def _two_stage(procedure_id: str, *, below: bool, what: str) -> tuple[StepRule, ...]:
+    """Two-stage procedures: a call for competition (requests to participate), then
+    invitations to the qualified to bid. ``below``: the below-threshold periods of § 54
+    odst. 3 apply to this procedure too."""
+    notice_rules = [_participation_period(procedure_id, ABOVE)]
+    invitation_rules = [_invited_bid_period(procedure_id, ABOVE, what)] if what else []
+    if below:
+        notice_rules.append(_participation_period(procedure_id, BELOW))
+        invitation_rules.append(_invited_bid_period(procedure_id, BELOW, what))
     return (
         APPROVED,
-        StepRule("notice_published", requires=("procurement_approved",)),
+        StepRule(
+            "notice_published", requires=("procurement_approved",), deadlines=tuple(notice_rules)
+        ),
         StepRule("tender_documents_published", requires=("notice_published",)),
-        StepRule("invitation_sent", requires=("notice_published",), deadlines=bid_rules),
+        StepRule(
+            "invitation_sent", requires=("notice_published",), deadlines=tuple(invitation_rules)
+        ),
         StepRule("bids_opened", requires=("invitation_sent",)),
         *ZZVZ_TAIL,
     )
@@ -507,10 +412,7 @@ PROCEDURES: tuple[Procedure, ...] = (
         name_en="restricted procedure",
         legal_reference=f"§ 58 {ZZVZ}",
         regimes=ALL_REGIMES,
-        steps=_with_notice_then_invitation(
-            _invited_bid_period("bid_period_restricted_above_threshold", f"§ 58 {ZZVZ}"),
-            _invited_bid_period_below("bid_period_restricted_below_threshold", "bids"),
-        ),
+        steps=_two_stage("restricted", below=True, what="bids"),
     ),
     Procedure(
         id="negotiated_with_publication",
@@ -518,14 +420,7 @@ PROCEDURES: tuple[Procedure, ...] = (
         name_en="competitive procedure with negotiation",
         legal_reference=f"§ 60 {ZZVZ}",
         regimes=ALL_REGIMES,
-        steps=_with_notice_then_invitation(
-            _invited_bid_period(
-                "bid_period_negotiated_with_publication_above_threshold", f"§ 61 {ZZVZ}"
-            ),
-            _invited_bid_period_below(
-                "bid_period_negotiated_with_publication_below_threshold", "preliminary bids"
-            ),
-        ),
+        steps=_two_stage("negotiated_with_publication", below=True, what="preliminary bids"),
     ),
     Procedure(
         id="negotiated_without_publication",
@@ -538,20 +433,21 @@ PROCEDURES: tuple[Procedure, ...] = (
             StepRule("invitation_sent", requires=("procurement_approved",)),
             StepRule("tender_documents_published", requires=("invitation_sent",)),
             StepRule("bids_opened", requires=("invitation_sent",)),
-            *_common_tail(objections=True, result_notice=True, report=True, standstill=True),
+            *ZZVZ_TAIL,
         ),
         note="Used only on the grounds of §§ 63-66; the grounds are not checked.",
     ),
     Procedure(
         id="competitive_dialogue",
-        name_cs="soutěžní dialog",
+        name_cs="řízení se soutěžním dialogem",
         name_en="competitive dialogue",
         legal_reference=f"§ 68 {ZZVZ}",
         regimes=ALL_REGIMES,
-        steps=_with_notice_then_invitation(
-            _invited_bid_period("bid_period_competitive_dialogue_above_threshold", f"§ 68 {ZZVZ}")
-        ),
-        note="The dialogue rounds are logged as clarification_published steps.",
+        steps=_two_stage("competitive_dialogue", below=False, what=""),
+        confidence="unconfirmed",
+        note="The dialogue rounds are logged as clarification_published steps. Above the "
+        "threshold the 30 days for requests to participate apply; no statutory minimum "
+        "period for the final bids was found, so none is checked.",
     ),
     Procedure(
         id="innovation_partnership",
@@ -559,9 +455,10 @@ PROCEDURES: tuple[Procedure, ...] = (
         name_en="innovation partnership",
         legal_reference=f"§ 70 {ZZVZ}",
         regimes=ALL_REGIMES,
-        steps=_with_notice_then_invitation(
-            _invited_bid_period("bid_period_innovation_partnership_above_threshold", f"§ 70 {ZZVZ}")
-        ),
+        steps=_two_stage("innovation_partnership", below=False, what=""),
+        confidence="unconfirmed",
+        note="Above the threshold the 30 days for requests to participate apply; no "
+        "statutory minimum bid period was found, so none is checked.",
     ),
     Procedure(
         id="simplified_below_threshold",

@@ -17,11 +17,8 @@ from pydantic import (
     Field,
     PlainSerializer,
     StringConstraints,
-    model_validator,
 )
 from stdnum.cz import dic
-
-from procurement.rules import PROCEDURE_IDS
 
 # How far ahead of the server clock an occurred_at may lie (clients' clocks drift).
 CLOCK_SKEW = timedelta(minutes=5)
@@ -40,7 +37,6 @@ ProcedureId = Literal[
     "design_contest",
     "small_scale",
 ]
-assert set(ProcedureId.__args__) == set(PROCEDURE_IDS)  # type: ignore[attr-defined]
 SubjectId = Literal["supplies", "services", "works"]
 RegimeId = Literal["small_scale", "below_threshold", "above_threshold"]
 StatusId = Literal[
@@ -178,6 +174,12 @@ class ProcurementCreate(Strict):
         default_factory=list, max_length=50
     )
     external_ids: ExternalIds = Field(default_factory=ExternalIds)
+    started_on: date | None = Field(
+        default=None,
+        description="The day the procedure began (for a trail recorded after the fact); "
+        "default today in Prague. The regime is derived with the law of this day.",
+        examples=["2025-03-10"],
+    )
 
 
 class ProcurementPublic(BaseModel):
@@ -194,6 +196,7 @@ class ProcurementPublic(BaseModel):
     cpv: list[str]
     solution_ids: list[int]
     external_ids: dict[str, str]
+    started_on: date = Field(description="The day the procedure began (its law applies)")
     created_at: datetime
     created_by_key_id: str | None
     step_count: int = Field(description="Steps recorded so far (the last seq)")
@@ -354,150 +357,12 @@ class StepBase(Strict):
     documents: list[Document] = Field(default_factory=list, max_length=50)
 
 
-class ProcurementApprovedStep(StepBase):
-    type: Literal["procurement_approved"]
-    data: ProcurementApprovedData
-
-
-def _deadline_after_event(occurred_at: datetime, deadline: datetime) -> None:
-    if deadline <= occurred_at:
-        raise ValueError("data.bid_deadline must lie after occurred_at")
-
-
-class NoticePublishedStep(StepBase):
-    type: Literal["notice_published"]
-    data: NoticePublishedData
-
-    @model_validator(mode="after")
-    def _bid_deadline_after_notice(self) -> NoticePublishedStep:
-        _deadline_after_event(self.occurred_at, self.data.bid_deadline)
-        return self
-
-
-class InvitationSentStep(StepBase):
-    type: Literal["invitation_sent"]
-    data: InvitationSentData
-
-    @model_validator(mode="after")
-    def _bid_deadline_after_invitation(self) -> InvitationSentStep:
-        _deadline_after_event(self.occurred_at, self.data.bid_deadline)
-        return self
-
-
-class TenderDocumentsPublishedStep(StepBase):
-    type: Literal["tender_documents_published"]
-    data: TenderDocumentsPublishedData
-
-
-class ClarificationPublishedStep(StepBase):
-    type: Literal["clarification_published"]
-    data: ClarificationPublishedData
-
-
-class BidDeadlineExtendedStep(StepBase):
-    type: Literal["bid_deadline_extended"]
-    data: BidDeadlineExtendedData
-
-
-class BidsOpenedStep(StepBase):
-    type: Literal["bids_opened"]
-    data: BidsOpenedData
-
-
-class EvaluationCompletedStep(StepBase):
-    type: Literal["evaluation_completed"]
-    data: EvaluationCompletedData
-
-
-class SelectionDecidedStep(StepBase):
-    type: Literal["selection_decided"]
-    data: SelectionDecidedData
-
-
-class ObjectionFiledStep(StepBase):
-    type: Literal["objection_filed"]
-    data: ObjectionFiledData
-
-
-class ObjectionDecidedStep(StepBase):
-    type: Literal["objection_decided"]
-    data: ObjectionDecidedData
-
-
-class ContractSignedStep(StepBase):
-    type: Literal["contract_signed"]
-    data: ContractSignedData
-
-
-class ContractPublishedStep(StepBase):
-    type: Literal["contract_published"]
-    data: ContractPublishedData
-
-
-class ResultNoticePublishedStep(StepBase):
-    type: Literal["result_notice_published"]
-    data: ResultNoticePublishedData
-
-
-class ContractAmendedStep(StepBase):
-    type: Literal["contract_amended"]
-    data: ContractAmendedData
-
-
-class PaymentMadeStep(StepBase):
-    type: Literal["payment_made"]
-    data: PaymentMadeData
-
-
-class PricePaidPublishedStep(StepBase):
-    type: Literal["price_paid_published"]
-    data: PricePaidPublishedData
-
-
-class ReportPublishedStep(StepBase):
-    type: Literal["report_published"]
-    data: ReportPublishedData
-
-
-class CompletedStep(StepBase):
-    type: Literal["completed"]
-    data: CompletedData = Field(default_factory=CompletedData)
-
-
-class CancelledStep(StepBase):
-    type: Literal["cancelled"]
-    data: CancelledData
-
-
-class CorrectionStep(StepBase):
-    type: Literal["correction"]
-    data: CorrectionData
-
-
-StepCreate = Annotated[
-    ProcurementApprovedStep
-    | NoticePublishedStep
-    | InvitationSentStep
-    | TenderDocumentsPublishedStep
-    | ClarificationPublishedStep
-    | BidDeadlineExtendedStep
-    | BidsOpenedStep
-    | EvaluationCompletedStep
-    | SelectionDecidedStep
-    | ObjectionFiledStep
-    | ObjectionDecidedStep
-    | ContractSignedStep
-    | ContractPublishedStep
-    | ResultNoticePublishedStep
-    | ContractAmendedStep
-    | PaymentMadeStep
-    | PricePaidPublishedStep
-    | ReportPublishedStep
-    | CompletedStep
-    | CancelledStep
-    | CorrectionStep,
-    Field(discriminator="type"),
-]
+ConfidenceId = Literal["confirmed", "secondary", "unconfirmed"]
+CONFIDENCE_DESCRIPTION = (
+    "confirmed: the statute's text or an official source was read for it; secondary: a "
+    "commentary, law firm or press source states it, the statute's text was not read; "
+    "unconfirmed: no source read states it (see the note)"
+)
 
 
 class Finding(BaseModel):
@@ -514,7 +379,7 @@ class Finding(BaseModel):
     seq: int | None = Field(description="The step that breached it; null when still open")
     due_date: date
     actual_date: date | None = Field(description="null: the required step is still missing")
-    confidence: Literal["confirmed", "unconfirmed"]
+    confidence: ConfidenceId = Field(description=CONFIDENCE_DESCRIPTION)
 
 
 class StepRecorded(BaseModel):
@@ -528,20 +393,27 @@ class StepRecorded(BaseModel):
     prev_hash: str | None
     occurred_at: datetime
     recorded_at: datetime
-    findings: list[Finding]
+    findings: list[Finding] = Field(
+        description="The findings when the step was recorded (part of its ledger entry)"
+    )
 
 
 class StepPublic(StepRecorded):
     actor: str | None
-    data: dict[str, Any]
+    data: dict[str, Any] = Field(description="The data as recorded (never changed)")
     documents: list[dict[str, Any]]
+    corrected_by: list[int] = Field(
+        default_factory=list, description="seqs of the correction steps that fix this one"
+    )
+    effective_data: dict[str, Any] = Field(
+        default_factory=dict,
+        description="data with every later correction applied, in seq order (what the "
+        "timeline, findings, red flags and OCDS read)",
+    )
 
 
 class TimelineStep(StepPublic):
-    corrected_by: list[int] = Field(description="seqs of the correction steps that fix this one")
-    effective_data: dict[str, Any] = Field(
-        description="data with every later correction applied, in seq order"
-    )
+    pass
 
 
 class OpenDeadline(BaseModel):
@@ -561,15 +433,88 @@ class Timeline(BaseModel):
     status: StatusId
     procedure: ProcedureId
     regime: RegimeId
+    started_on: date
     steps: list[TimelineStep]
     findings: list[Finding] = Field(
-        description="Findings of recorded steps, then deadlines already missed"
+        description="Every statutory period the trail breaks, measured on the effective "
+        "(corrected) steps with the law of their dates: breaches by recorded steps, then "
+        "periods already missed"
     )
     next_deadline: OpenDeadline | None
     open_deadlines: list[OpenDeadline]
 
 
-# --- procedures --------------------------------------------------------------------------
+# --- the law and the procedures ------------------------------------------------------------
+
+
+class ThresholdPublic(BaseModel):
+    """A financial limit that decides a procurement's regime."""
+
+    id: str
+    kind: Literal["small_scale", "eu"] = Field(
+        description="small_scale: the highest value of a small-scale contract (§ 27); eu: "
+        "the lowest value of an above-threshold contract (§ 25)"
+    )
+    subject: SubjectId
+    buyer_kind: Literal["all", "sub_central", "central", "sectoral"] = Field(
+        description="all: every buyer (the small-scale limits); sub_central: municipalities "
+        "and regions (§ 4 odst. 1 písm. d)); "
+        "central: the state; sectoral: sector buyers (§ 151)"
+    )
+    amount_czk: Money
+    amount_eur: Money | None
+    legal_reference: str
+    effective_from: date
+    effective_to: date | None = Field(description="The last day it applies; null: open")
+    confidence: ConfidenceId = Field(description=CONFIDENCE_DESCRIPTION)
+    note: str
+
+
+class LawDeadlinePublic(BaseModel):
+    """The values of a statutory period in one version of the law."""
+
+    rule_id: str
+    days: int
+    day_kind: Literal["calendar", "working", "months"]
+    value_above: Money | None = Field(
+        description="The period applies only above this value (CZK excl. VAT)"
+    )
+    legal_reference: str
+    effective_from: date
+    effective_to: date | None = Field(description="The last day it applies; null: open")
+    applies_by: Literal["period_start", "procedure_start"] = Field(
+        description="Which day picks this version: the day the period starts, or the day "
+        "the procurement started (a transitional provision)"
+    )
+    confidence: ConfidenceId = Field(description=CONFIDENCE_DESCRIPTION)
+    note: str
+    description: str = Field(description="What the period requires, with these values")
+    procedures: list[str] = Field(description="The procedures whose steps it applies to")
+
+
+class LawLimitPublic(BaseModel):
+    """Another statutory value (a share of a contract's value)."""
+
+    id: str
+    value: Annotated[Decimal, PlainSerializer(lambda v: f"{v:.4f}", return_type=str)]
+    unit: Literal["share"]
+    legal_reference: str
+    effective_from: date
+    effective_to: date | None
+    confidence: ConfidenceId = Field(description=CONFIDENCE_DESCRIPTION)
+    note: str
+
+
+class LawPublic(BaseModel):
+    """The statutory values in force on a day (or every version, with history)."""
+
+    on: date | None = Field(description="The day asked for; null with history=true")
+    thresholds: list[ThresholdPublic]
+    deadlines: list[LawDeadlinePublic]
+    limits: list[LawLimitPublic]
+    period_counting: str = Field(
+        description="How periods are counted (the Civil Code applies; ZZVZ has no rule of its own)"
+    )
 
 
 class DeadlinePublic(BaseModel):
@@ -582,13 +527,14 @@ class DeadlinePublic(BaseModel):
     kind: Literal["within", "at_least", "after"]
     legal_reference: str
     effective_from: date
+    effective_to: date | None
     description: str
     severity: str
     regimes: list[str] | None
     subjects: list[str] | None
     when: dict[str, str]
     applies_above_value: str | None
-    confidence: Literal["confirmed", "unconfirmed"]
+    confidence: ConfidenceId = Field(description=CONFIDENCE_DESCRIPTION)
     note: str
 
 
@@ -601,18 +547,6 @@ class StepRulePublic(BaseModel):
     deadlines: list[DeadlinePublic]
 
 
-class ThresholdPublic(BaseModel):
-    id: str
-    kind: str
-    subject: str
-    amount_czk: str
-    amount_eur: str | None
-    legal_reference: str
-    effective_from: date
-    confidence: Literal["confirmed", "unconfirmed"]
-    note: str
-
-
 class ProcedurePublic(BaseModel):
     id: str
     name_cs: str
@@ -622,10 +556,11 @@ class ProcedurePublic(BaseModel):
     steps: list[StepRulePublic]
     allowed_after_completed: list[str]
     allowed_after_cancelled: list[str]
-    confidence: Literal["confirmed", "unconfirmed"]
+    confidence: ConfidenceId = Field(description=CONFIDENCE_DESCRIPTION)
     note: str
 
 
 class ProceduresPublic(BaseModel):
+    on: date = Field(description="The day whose law the deadlines and thresholds show")
     procedures: list[ProcedurePublic]
     thresholds: list[ThresholdPublic]

@@ -19,7 +19,7 @@ from decimal import Decimal
 from typing import Any
 
 import rfc8785
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
 from sqlalchemy import bindparam, func
 from sqlalchemy import insert as sa_insert
 from sqlalchemy import select as sa_select
@@ -32,8 +32,9 @@ from sqlmodel import Session, col, select
 from api.auth import Caller, as_utc, ensure, utcnow
 from api.db import dialect_name
 from catalogue.service import municipality_registered, unknown_solutions
-from procurement import cpv
-from procurement.calendar import local_date, period_end
+from procurement import cpv, law
+from procurement.calendar import local_date
+from procurement.deadlines import Occurrence, TrailFacts, evaluate, evaluate_trail, rule_applies
 from procurement.exceptions import (
     InvalidProcurement,
     ProcurementNotFound,
@@ -44,18 +45,13 @@ from procurement.exceptions import (
 from procurement.ledger import service as ledger
 from procurement.ledger.models import LedgerEntry
 from procurement.models import OcidCounter, Procurement, ProcurementStep
-from procurement.rules import (
-    PROCEDURES,
-    TERMINAL_TYPES,
-    Deadline,
-    Procedure,
-    procedure,
-)
+from procurement.rules import PROCEDURES, Deadline, Procedure, procedure
 from procurement.schemas import (
-    CorrectionStep,
     DeadlinePublic,
     Finding,
-    OpenDeadline,
+    LawDeadlinePublic,
+    LawLimitPublic,
+    LawPublic,
     ProcedurePublic,
     ProceduresPublic,
     ProcurementCreate,
@@ -68,7 +64,8 @@ from procurement.schemas import (
     Timeline,
     TimelineStep,
 )
-from procurement.thresholds import THRESHOLDS, regime_for, threshold_in_force
+from procurement.steptypes import STEP_TYPES, TERMINAL_TYPES, derive_status
+from procurement.trail import EffectiveStep, effective_steps
 
 ENTRY_VERSION = 1
 BUYER_CODE = re.compile(r"^[0-9]{6}$")
@@ -133,15 +130,27 @@ def create_procurement(
             f"There is no municipality with code {body.buyer_code}.", "/buyer_code"
         )
     today = local_date(now)
-    regime = regime_for(body.subject, body.estimated_value_excl_vat, today)
+    started_on = body.started_on or today
+    if started_on > today:
+        raise InvalidProcurement(
+            f"started_on {started_on} lies in the future (today is {today} in Prague).",
+            "/started_on",
+        )
+    if started_on < law.ZZVZ_FROM:
+        raise InvalidProcurement(
+            f"started_on {started_on} lies before 1 October 2016, when zákon č. 134/2016 Sb. "
+            "took effect; the law table begins on that day.",
+            "/started_on",
+        )
+    regime = law.regime_for(body.subject, body.estimated_value_excl_vat, started_on)
     proc = procedure(body.procedure)
     if regime not in proc.regimes:
-        limit = threshold_in_force("small_scale", body.subject, today)
+        limit = law.threshold("small_scale", body.subject, started_on)
         raise InvalidProcurement(
-            f"A {body.subject} contract of {body.estimated_value_excl_vat} CZK is "
-            f"{regime.replace('_', '-')}; the procedure '{proc.id}' is only for "
-            f"{', '.join(proc.regimes)} contracts (small-scale limit {limit.amount_czk} CZK, "
-            f"{limit.legal_reference}).",
+            f"A {body.subject} contract of {body.estimated_value_excl_vat} CZK started on "
+            f"{started_on} is {regime.replace('_', '-')}; the procedure '{proc.id}' is only "
+            f"for {', '.join(proc.regimes)} contracts (small-scale limit on that day "
+            f"{limit.amount_czk:.0f} CZK, {limit.legal_reference}).",
             "/procedure",
         )
     unknown = cpv.unknown_codes(session, body.cpv)
@@ -170,6 +179,7 @@ def create_procurement(
         cpv_codes=list(dict.fromkeys(body.cpv)),
         solution_ids=list(dict.fromkeys(body.solution_ids)),
         external_ids=body.external_ids.model_dump(mode="json", exclude_none=True),
+        started_on=started_on,
         created_at=now,
         created_by_key_id=caller.key_id,
         status="planned",
@@ -225,6 +235,7 @@ def procurement_public(procurement: Procurement) -> ProcurementPublic:
         cpv=list(procurement.cpv_codes),
         solution_ids=list(procurement.solution_ids),
         external_ids=dict(procurement.external_ids),
+        started_on=procurement.started_on,
         created_at=as_utc(procurement.created_at),
         created_by_key_id=procurement.created_by_key_id,
         step_count=procurement.last_seq,
@@ -232,39 +243,7 @@ def procurement_public(procurement: Procurement) -> ProcurementPublic:
     )
 
 
-# --- status ------------------------------------------------------------------------------
-
-_STATUS_BY_STEP = (
-    ("cancelled", "cancelled"),
-    ("completed", "completed"),
-    ("contract_signed", "contracted"),
-    ("selection_decided", "awarded"),
-    ("evaluation_completed", "evaluating"),
-    ("bids_opened", "evaluating"),
-    ("notice_published", "tendering"),
-    ("invitation_sent", "tendering"),
-    ("tender_documents_published", "tendering"),
-)
-
-
-def derive_status(types: set[str]) -> str:
-    """planned → tendering → evaluating → awarded → contracted → completed (or cancelled)."""
-    for step_type, status in _STATUS_BY_STEP:
-        if step_type in types:
-            return status
-    return "planned"
-
-
 # --- recording steps ---------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class _Occurrence:
-    """A recorded step that a deadline refers to."""
-
-    seq: int
-    occurred_at: datetime
-    data: dict[str, Any]
 
 
 def _entry_document(entry_bytes: bytes) -> dict[str, Any]:
@@ -272,116 +251,51 @@ def _entry_document(entry_bytes: bytes) -> dict[str, Any]:
     return document
 
 
-def _latest_occurrence(
-    session: Session, procurement_id: int, step_type: str, *, with_data: bool
-) -> _Occurrence | None:
-    """The latest step of ``step_type``; its data is read from the ledger only when needed."""
-    row = session.exec(
-        select(ProcurementStep.seq, ProcurementStep.occurred_at, ProcurementStep.leaf_index)
+def _entries(session: Session, procurement_id: int, where: Any) -> list[dict[str, Any]]:
+    """Entry documents of the procurement's steps that match ``where``, in seq order."""
+    rows = session.exec(
+        select(LedgerEntry.entry_bytes)
+        .join(ProcurementStep, col(ProcurementStep.leaf_index) == col(LedgerEntry.leaf_index))
+        .where(ProcurementStep.procurement_id == procurement_id, where)
+        .order_by(col(ProcurementStep.seq))
+    ).all()
+    return [_entry_document(raw) for raw in rows]
+
+
+def _effective(
+    session: Session, procurement_id: int, seqs: set[int], corrected: bool
+) -> dict[int, EffectiveStep]:
+    """Steps ``seqs`` with their effective data: when the trail has corrections
+    (``corrected``), all of them are read with the steps and applied (trail.py)."""
+    where: Any = col(ProcurementStep.seq).in_(seqs)
+    if corrected:
+        where = where | (col(ProcurementStep.type) == "correction")
+    steps = effective_steps(_entries(session, procurement_id, where))
+    return {s.seq: s for s in steps if s.seq in seqs}
+
+
+def _latest_seqs(session: Session, procurement_id: int, step_types: set[str]) -> dict[str, int]:
+    """The seq of the latest step of each type in ``step_types``."""
+    if not step_types:
+        return {}
+    rows = session.exec(
+        select(ProcurementStep.type, func.max(ProcurementStep.seq))
         .where(
             ProcurementStep.procurement_id == procurement_id,
-            ProcurementStep.type == step_type,
+            col(ProcurementStep.type).in_(step_types),
         )
-        .order_by(col(ProcurementStep.seq).desc())
-        .limit(1)
-    ).first()
-    if row is None:
-        return None
-    seq, occurred_at, leaf_index = row
-    data: dict[str, Any] = {}
-    if with_data:
-        # The step's bytes and those of any corrections of it, in seq order.
-        corrections = select(ProcurementStep.leaf_index).where(
-            ProcurementStep.procurement_id == procurement_id,
-            ProcurementStep.corrects_seq == seq,
-        )
-        entries = session.exec(
-            select(LedgerEntry.entry_bytes)
-            .where(
-                (col(LedgerEntry.leaf_index) == leaf_index)
-                | col(LedgerEntry.leaf_index).in_(corrections)
-            )
-            .order_by(col(LedgerEntry.leaf_index))
-        ).all()
-        data = dict(_entry_document(entries[0])["data"])
-        for later in entries[1:]:
-            data.update(_entry_document(later)["data"].get("corrected", {}))
-    return _Occurrence(seq=seq, occurred_at=as_utc(occurred_at), data=data)
+        .group_by(col(ProcurementStep.type))
+    ).all()
+    return {str(t): int(seq) for t, seq in rows}
 
 
-def _as_date(value: Any) -> date:
-    """A data member as a date: "YYYY-MM-DD" as is, an RFC 3339 moment as its Prague date."""
-    text = str(value)
-    if len(text) == 10:
-        return date.fromisoformat(text)
-    return local_date(datetime.fromisoformat(text.replace("Z", "+00:00")))
-
-
-def deadline_applies(
-    rule: Deadline, procurement: Procurement | _AppendHead, data: dict[str, Any], on: date
-) -> bool:
-    if rule.effective_from > on:
-        return False
-    if rule.regimes is not None and procurement.regime not in rule.regimes:
-        return False
-    if rule.subjects is not None and procurement.subject not in rule.subjects:
-        return False
-    return all(str(data.get(name)) == value for name, value in rule.when)
-
-
-def evaluate_deadline(
-    rule: Deadline,
-    *,
-    step_type: str,
-    seq: int | None,
-    occurred_at: datetime,
-    data: dict[str, Any],
-    source: _Occurrence,
-    value_source: _Occurrence | None = None,
-) -> Finding | None:
-    """The finding when the step breaks ``rule`` measured from ``source``, else None."""
-    if not _value_condition_holds(rule, value_source or source):
-        return None
-    start = (
-        _as_date(source.data[rule.from_field])
-        if rule.from_field and rule.from_field in source.data
-        else local_date(source.occurred_at)
+def _facts(procurement: Procurement | _AppendHead) -> TrailFacts:
+    return TrailFacts(
+        procedure=procurement.procedure,
+        regime=procurement.regime,
+        subject=procurement.subject,
+        started_on=procurement.started_on,
     )
-    actual = (
-        _as_date(data[rule.at_field])
-        if rule.at_field and rule.at_field in data
-        else local_date(occurred_at)
-    )
-    due = period_end(start, rule.days, rule.day_kind)
-    breached = (
-        (rule.kind == "within" and actual > due)
-        or (rule.kind == "at_least" and actual < due)
-        or (rule.kind == "after" and actual <= due)
-    )
-    if not breached:
-        return None
-    return Finding(
-        rule_id=rule.rule_id,
-        legal_reference=rule.legal_reference,
-        description=rule.description,
-        severity=rule.severity,
-        kind=rule.kind,
-        from_step=rule.from_step,
-        from_seq=source.seq,
-        step_type=step_type,
-        seq=seq,
-        due_date=due,
-        actual_date=actual,
-        confidence=rule.confidence,
-    )
-
-
-def _value_condition_holds(rule: Deadline, holder: _Occurrence | None) -> bool:
-    """Rules that apply only above a value (e.g. 500,000 CZK) need the value to be known."""
-    if rule.value_field is None or rule.value_above is None:
-        return True
-    value = holder.data.get(rule.value_field) if holder is not None else None
-    return value is not None and Decimal(str(value)) > rule.value_above
 
 
 def _check_order(proc: Procedure, step_type: str, types: set[str]) -> None:
@@ -418,25 +332,32 @@ def _check_order(proc: Procedure, step_type: str, types: set[str]) -> None:
         )
 
 
-def _data_model(step_type: str) -> type[BaseModel]:
-    from procurement import schemas
+def _validation_errors(exc: ValidationError, prefix: str) -> list[dict[str, str]]:
+    return [
+        {
+            "pointer": prefix + "".join(f"/{p}" for p in e["loc"]),
+            "detail": str(e["msg"]),
+        }
+        for e in exc.errors()
+    ]
 
-    model: type[BaseModel] = getattr(schemas, _camel(step_type) + "Data")
-    return model
 
-
-def _camel(step_type: str) -> str:
-    return "".join(part.capitalize() for part in step_type.split("_"))
-
-
-def _check_correction(
-    session: Session, procurement: Procurement | _AppendHead, step: CorrectionStep
-) -> None:
-    """The corrected step exists, and its data with the corrections is still valid."""
-    target_seq = step.data.corrects_seq
+def _corrected_values(
+    session: Session, procurement: Procurement | _AppendHead, data: dict[str, Any]
+) -> dict[str, Any]:
+    """Check a correction and return the ``corrected`` values to store: each member as the
+    corrected step's data model dumps it after validating the step's effective data with
+    the correction applied (so stored data always reads back as valid data)."""
+    target_seq = int(data["corrects_seq"])
+    corrected: dict[str, Any] = data["corrected"]
     assert procurement.id is not None
+    if not corrected:
+        raise InvalidProcurement(
+            "corrected is empty: name the members of the step's data that change.",
+            "/data/corrected",
+        )
     row = session.exec(
-        select(ProcurementStep.type, ProcurementStep.leaf_index).where(
+        select(ProcurementStep.type).where(
             ProcurementStep.procurement_id == procurement.id,
             ProcurementStep.seq == target_seq,
         )
@@ -446,24 +367,78 @@ def _check_correction(
             f"There is no step {target_seq} to correct (the last is {procurement.last_seq}).",
             "/data/corrects_seq",
         )
-    target_type, leaf_index = row
-    entry = session.get(LedgerEntry, leaf_index)
-    assert entry is not None
-    original = _entry_document(entry.entry_bytes)["data"]
-    try:
-        _data_model(target_type).model_validate({**original, **step.data.corrected})
-    except ValidationError as exc:
-        errors = [
-            {
-                "pointer": "/data/corrected/" + "/".join(str(p) for p in e["loc"]),
-                "detail": str(e["msg"]),
-            }
-            for e in exc.errors()
-        ]
+    trail = {
+        s.seq: s
+        for s in effective_steps(
+            _entries(
+                session,
+                procurement.id,
+                (col(ProcurementStep.seq) == target_seq)
+                | (col(ProcurementStep.type) == "correction")
+                | (col(ProcurementStep.seq) <= target_seq),
+            )
+        )
+    }
+    target = trail[target_seq]
+    if target.type != "correction":
+        return _validated_members(target, corrected, "/data/corrected")
+    # A correction of a correction restates its reason and/or its corrected values.
+    unknown = sorted(set(corrected) - {"reason", "corrected"})
+    if unknown:
         raise InvalidProcurement(
-            f"The corrected values do not fit a '{target_type}' step.",
-            errors[0]["pointer"] if errors else "/data/corrected",
+            f"A correction of a correction may restate only 'reason' and 'corrected' "
+            f"(not {', '.join(unknown)}); what it corrects cannot change.",
+            f"/data/corrected/{unknown[0]}",
+        )
+    stored: dict[str, Any] = {}
+    if "reason" in corrected:
+        reason = corrected["reason"]
+        if not isinstance(reason, str) or not reason.strip() or len(reason) > 2000:
+            raise InvalidProcurement(
+                "reason must be a text of 1 to 2,000 characters.", "/data/corrected/reason"
+            )
+        stored["reason"] = reason.strip()
+    if "corrected" in corrected:
+        inner = corrected["corrected"]
+        if not isinstance(inner, dict) or not inner:
+            raise InvalidProcurement(
+                "corrected.corrected must be a non-empty object.", "/data/corrected/corrected"
+            )
+        root = trail.get(int(target.data["corrects_seq"]))
+        while root is not None and root.type == "correction":
+            root = trail.get(int(root.data["corrects_seq"]))
+        assert root is not None
+        # The root step's data as it stands without the corrected correction, then with
+        # the restated values.
+        base = dict(root.recorded_data)
+        for seq in root.corrected_by:
+            if seq == target.seq:
+                continue
+            base.update(trail[seq].data.get("corrected") or {})
+        rooted = EffectiveStep(entry=root.entry, data=base, corrected_by=root.corrected_by)
+        stored["corrected"] = _validated_members(rooted, inner, "/data/corrected/corrected")
+    return stored
+
+
+def _validated_members(
+    target: EffectiveStep, corrected: dict[str, Any], pointer: str
+) -> dict[str, Any]:
+    model: Any = STEP_TYPES[target.type].data
+    try:
+        validated = model.model_validate({**target.data, **corrected})
+    except ValidationError as exc:
+        errors = _validation_errors(exc, pointer)
+        raise InvalidProcurement(
+            f"The corrected values do not fit a '{target.type}' step: {errors[0]['detail']}.",
+            errors[0]["pointer"],
         ) from None
+    dumped = validated.model_dump(mode="json", by_alias=True)
+    fields = model.model_fields
+    members = {}
+    for name in corrected:
+        key = (fields[name].alias or name) if name in fields else name
+        members[key] = dumped[key]
+    return members
 
 
 # Built once (see procurement.ledger.service): the append path runs these Core statements
@@ -478,6 +453,7 @@ _SELECT_FOR_APPEND = (
         _PROCUREMENTS.c.procedure,
         _PROCUREMENTS.c.regime,
         _PROCUREMENTS.c.subject,
+        _PROCUREMENTS.c.started_on,
         _PROCUREMENTS.c.last_seq,
         _PROCUREMENTS.c.last_entry_hash,
         _PROCUREMENTS.c.step_types,
@@ -537,6 +513,7 @@ class _AppendHead:
     procedure: str
     regime: str
     subject: str
+    started_on: date
     last_seq: int
     last_entry_hash: str | None
     step_types: str
@@ -569,7 +546,7 @@ def record_step(
     row = connection.execute(_SELECT_FOR_APPEND, {"ocid": ocid}).first()
     if row is None:
         raise ProcurementNotFound(ocid)
-    procurement = _AppendHead(*row)
+    procurement = _AppendHead(**row._mapping)
     ensure(
         caller.acts_for_municipality(procurement.buyer_code),
         f"This key may not record steps for municipality {procurement.buyer_code}.",
@@ -582,13 +559,12 @@ def record_step(
         )
     types = set(procurement.step_types.split(",")) - {""}
     if step_type == "correction":
-        assert isinstance(step, CorrectionStep)
-        _check_correction(session, procurement, step)
+        data["corrected"] = _corrected_values(session, procurement, data)
     else:
         _check_order(proc, step_type, types)
 
     seq = procurement.last_seq + 1
-    findings = _findings_on_record(session, procurement, proc, step_type, seq, step, data)
+    findings = _findings_on_record(session, procurement, proc, step_type, seq, step, data, types)
     findings_json = [f.model_dump(mode="json") for f in findings]
 
     prev_hash = procurement.last_entry_hash
@@ -667,49 +643,56 @@ def record_step(
 
 def _findings_on_record(
     session: Session,
-    procurement: Procurement | _AppendHead,
+    procurement: _AppendHead,
     proc: Procedure,
     step_type: str,
     seq: int,
     step: StepBase,
     data: dict[str, Any],
+    types: set[str],
 ) -> list[Finding]:
+    """The periods this step breaks, measured on the effective trail before it (only the
+    steps the rules refer to are read)."""
     rule = proc.step(step_type)
     if rule is None:
         return []
-    assert procurement.id is not None
-    findings: list[Finding] = []
-    on = local_date(step.occurred_at)
-    # Each referenced step is read once, with its data when any rule needs it.
-    needs_data = {d.from_step for d in rule.deadlines if d.from_field} | {
-        d.value_step or d.from_step for d in rule.deadlines if d.value_field
-    }
-    sources: dict[str, _Occurrence | None] = {}
-    procurement_id = procurement.id
+    facts = _facts(procurement)
+    deadlines = [d for d in rule.deadlines if rule_applies(d, facts, data)]
+    if not deadlines:
+        return []
+    wanted = {d.from_step for d in deadlines} | {d.value_step for d in deadlines if d.value_step}
+    if any(d.not_with_single_bid for d in deadlines):
+        wanted.add("bids_opened")
+    wanted.discard(step_type)
+    latest = _latest_seqs(session, procurement.id, wanted & types)
+    earlier = _effective(session, procurement.id, set(latest.values()), "correction" in types)
+    this = Occurrence(seq, step.occurred_at, data)
 
-    def occurrence(of_type: str) -> _Occurrence | None:
+    def occurrence(of_type: str | None) -> Occurrence | None:
+        if of_type is None:
+            return None
         if of_type == step_type:
-            return _Occurrence(seq, step.occurred_at, data)
-        if of_type not in sources:
-            sources[of_type] = _latest_occurrence(
-                session, procurement_id, of_type, with_data=of_type in needs_data
-            )
-        return sources[of_type]
+            return this
+        found = earlier.get(latest.get(of_type, -1))
+        return Occurrence.of(found) if found is not None else None
 
-    for deadline in rule.deadlines:
-        if not deadline_applies(deadline, procurement, data, on):
-            continue
+    opening = occurrence("bids_opened")
+    single_bid = opening is not None and len(opening.data.get("bids") or []) == 1
+    findings: list[Finding] = []
+    for deadline in deadlines:
         source = occurrence(deadline.from_step)
         if source is None:
             continue
-        finding = evaluate_deadline(
+        finding = evaluate(
             deadline,
+            facts,
             step_type=step_type,
             seq=seq,
             occurred_at=step.occurred_at,
             data=data,
             source=source,
-            value_source=occurrence(deadline.value_step) if deadline.value_step else None,
+            value_holder=occurrence(deadline.value_step),
+            single_bid=single_bid,
         )
         if finding is not None:
             findings.append(finding)
@@ -719,27 +702,31 @@ def _findings_on_record(
 # --- reading steps -----------------------------------------------------------------------
 
 
-def _step_public(step: ProcurementStep, entry_bytes: bytes) -> StepPublic:
-    document = _entry_document(entry_bytes)
+def _step_public(step: EffectiveStep, row: ProcurementStep) -> StepPublic:
+    document = step.entry
     return StepPublic(
         ocid=document["ocid"],
-        seq=step.seq,
-        type=step.type,
-        leaf_index=step.leaf_index,
-        entry_hash=step.entry_hash,
-        prev_hash=step.prev_hash,
+        seq=row.seq,
+        type=row.type,
+        leaf_index=row.leaf_index,
+        entry_hash=row.entry_hash,
+        prev_hash=row.prev_hash,
         occurred_at=datetime.fromisoformat(document["occurred_at"].replace("Z", "+00:00")),
         recorded_at=datetime.fromisoformat(document["recorded_at"].replace("Z", "+00:00")),
-        findings=[Finding.model_validate(f) for f in step.findings],
+        findings=[Finding.model_validate(f) for f in row.findings],
         actor=document["actor"],
-        data=document["data"],
+        data=dict(document["data"]),
         documents=document["documents"],
+        corrected_by=list(step.corrected_by),
+        effective_data=step.data,
     )
 
 
-def list_steps(
+def _read_steps(
     session: Session, procurement: Procurement, *, after_seq: int = 0, limit: int | None = None
 ) -> list[StepPublic]:
+    """Steps after ``after_seq`` with their effective data: the page's steps and, when the
+    trail has corrections, every correction and the steps they correct."""
     query = (
         select(ProcurementStep, LedgerEntry.entry_bytes)
         .join(LedgerEntry, col(LedgerEntry.leaf_index) == col(ProcurementStep.leaf_index))
@@ -751,172 +738,181 @@ def list_steps(
     )
     if limit is not None:
         query = query.limit(limit)
-    return [_step_public(step, entry_bytes) for step, entry_bytes in session.exec(query)]
+    rows = list(session.exec(query))
+    entries = {row.seq: _entry_document(raw) for row, raw in rows}
+    if "correction" in procurement.step_types.split(",") and procurement.id is not None:
+        for entry in _entries(session, procurement.id, col(ProcurementStep.type) == "correction"):
+            entries.setdefault(int(entry["seq"]), entry)
+    effective = {s.seq: s for s in effective_steps(entries.values())}
+    return [_step_public(effective[row.seq], row) for row, _ in rows]
+
+
+def list_steps(
+    session: Session, procurement: Procurement, *, after_seq: int = 0, limit: int | None = None
+) -> list[StepPublic]:
+    return _read_steps(session, procurement, after_seq=after_seq, limit=limit)
 
 
 def get_step(session: Session, procurement: Procurement, seq: int) -> StepPublic:
-    row = session.exec(
-        select(ProcurementStep, LedgerEntry.entry_bytes)
-        .join(LedgerEntry, col(LedgerEntry.leaf_index) == col(ProcurementStep.leaf_index))
-        .where(ProcurementStep.procurement_id == procurement.id, ProcurementStep.seq == seq)
-    ).first()
-    if row is None:
+    """One step, with the corrections that fix it and its effective data."""
+    steps = _read_steps(session, procurement, after_seq=seq - 1, limit=1)
+    if not steps or steps[0].seq != seq:
         raise StepNotFound(procurement.ocid, seq)
-    return _step_public(row[0], row[1])
+    return steps[0]
 
 
 # --- timeline ----------------------------------------------------------------------------
 
 
-def open_deadlines(
-    procurement: Procurement, steps: list[StepPublic], today: date
-) -> list[OpenDeadline]:
-    """Statutory 'within' periods that have started and whose step is still missing."""
-    proc = procedure(procurement.procedure)
-    latest: dict[str, StepPublic] = {}
-    for s in steps:
-        latest[s.type] = s
-    found: list[OpenDeadline] = []
-    for step_rule in proc.steps:
-        for rule in step_rule.deadlines:
-            if rule.kind != "within" or rule.from_step not in latest:
-                continue
-            source_step = latest[rule.from_step]
-            if rule.effective_from > local_date(source_step.occurred_at):
-                continue
-            if rule.regimes is not None and procurement.regime not in rule.regimes:
-                continue
-            if rule.subjects is not None and procurement.subject not in rule.subjects:
-                continue
-            done = any(
-                s.type == step_rule.type
-                and s.seq > source_step.seq
-                and (rule.closed_by_any or all(str(s.data.get(k)) == v for k, v in rule.when))
-                for s in steps
-            )
-            if done:
-                continue
-            source = _Occurrence(source_step.seq, source_step.occurred_at, source_step.data)
-            holder = latest.get(rule.value_step) if rule.value_step else source_step
-            holder_occurrence = (
-                _Occurrence(holder.seq, holder.occurred_at, holder.data) if holder else None
-            )
-            if not _value_condition_holds(rule, holder_occurrence):
-                continue
-            start = (
-                _as_date(source.data[rule.from_field])
-                if rule.from_field and rule.from_field in source.data
-                else local_date(source.occurred_at)
-            )
-            due = period_end(start, rule.days, rule.day_kind)
-            found.append(
-                OpenDeadline(
-                    rule_id=rule.rule_id,
-                    legal_reference=rule.legal_reference,
-                    description=rule.description,
-                    step_type=step_rule.type,
-                    from_step=rule.from_step,
-                    from_seq=source.seq,
-                    due_date=due,
-                    kind="within",
-                    overdue=today > due,
-                )
-            )
-    found.sort(key=lambda d: (d.due_date, d.rule_id))
-    return found
+def trail_facts(procurement: Procurement) -> TrailFacts:
+    return _facts(procurement)
 
 
 def timeline(session: Session, procurement: Procurement, now: datetime | None = None) -> Timeline:
-    """Status, steps, findings (recorded and missed) and the next open statutory deadline."""
+    """Status, steps, every period the effective trail breaks or has missed, and the next
+    statutory deadline still open."""
     today = local_date(now or utcnow())
     steps = list_steps(session, procurement)
-    corrected_by: dict[int, list[int]] = {}
-    effective: dict[int, dict[str, Any]] = {s.seq: dict(s.data) for s in steps}
-    for s in steps:
-        if s.type == "correction":
-            target = int(s.data["corrects_seq"])
-            corrected_by.setdefault(target, []).append(s.seq)
-            if target in effective:
-                effective[target].update(s.data.get("corrected", {}))
-    timeline_steps = [
-        TimelineStep(
-            **s.model_dump(),
-            corrected_by=corrected_by.get(s.seq, []),
-            effective_data=effective[s.seq],
+    effective = [
+        EffectiveStep(
+            entry={"seq": s.seq, "type": s.type, "occurred_at": s.occurred_at, "data": s.data},
+            data=s.effective_data,
+            corrected_by=tuple(s.corrected_by),
         )
         for s in steps
     ]
-    # Open periods are measured on the corrected values (a corrected signature date counts).
-    corrected_steps = [s.model_copy(update={"data": effective[s.seq]}) for s in steps]
-    findings = [f for s in steps for f in s.findings]
-    pending = (
-        []
-        if procurement.status == "cancelled"
-        else open_deadlines(procurement, corrected_steps, today)
+    measured = evaluate_trail(
+        _facts(procurement), procedure(procurement.procedure), effective, today
     )
-    for missed in (d for d in pending if d.overdue):
-        rule = next(
-            r
-            for sr in procedure(procurement.procedure).steps
-            for r in sr.deadlines
-            if r.rule_id == missed.rule_id
-        )
-        findings.append(
-            Finding(
-                rule_id=rule.rule_id,
-                legal_reference=rule.legal_reference,
-                description=rule.description,
-                severity=rule.severity,
-                kind=rule.kind,
-                from_step=rule.from_step,
-                from_seq=missed.from_seq,
-                step_type=missed.step_type,
-                seq=None,
-                due_date=missed.due_date,
-                actual_date=None,
-                confidence=rule.confidence,
-            )
-        )
-    upcoming = [d for d in pending if not d.overdue]
+    upcoming = [d for d in measured.open_deadlines if not d.overdue]
     return Timeline(
         ocid=procurement.ocid,
         status=procurement.status,  # type: ignore[arg-type]
         procedure=procurement.procedure,  # type: ignore[arg-type]
         regime=procurement.regime,  # type: ignore[arg-type]
-        steps=timeline_steps,
-        findings=findings,
+        started_on=procurement.started_on,
+        steps=[TimelineStep(**s.model_dump()) for s in steps],
+        findings=measured.findings,
         next_deadline=upcoming[0] if upcoming else None,
-        open_deadlines=pending,
+        open_deadlines=measured.open_deadlines,
     )
 
 
-# --- procedures --------------------------------------------------------------------------
+# --- the law and the procedures ----------------------------------------------------------
 
 
-def _deadline_public(rule: Deadline) -> DeadlinePublic:
+def _money(value: Decimal | None) -> Decimal | None:
+    return value.quantize(Decimal("0.01")) if value is not None else None
+
+
+def _threshold_public(row: law.Threshold) -> ThresholdPublic:
+    return ThresholdPublic(
+        id=row.id,
+        kind=row.kind,
+        subject=row.subject,
+        buyer_kind=row.buyer_kind,
+        amount_czk=row.amount_czk.quantize(Decimal("0.01")),
+        amount_eur=_money(row.amount_eur),
+        legal_reference=row.legal_reference,
+        effective_from=row.effective_from,
+        effective_to=row.effective_to,
+        confidence=row.confidence,
+        note=row.note,
+    )
+
+
+def _rules_by_law_id() -> dict[str, list[tuple[str, Deadline]]]:
+    """Each law row's rules, with the procedures they belong to."""
+    found: dict[str, list[tuple[str, Deadline]]] = {}
+    for proc in PROCEDURES:
+        for step_rule in proc.steps:
+            for rule in step_rule.deadlines:
+                found.setdefault(rule.law_rule, []).append((proc.id, rule))
+    return found
+
+
+def law_public(on: date | None) -> LawPublic:
+    """The statutory values in force on ``on``, or every version when ``on`` is None."""
+
+    def wanted(row: law.Threshold | law.DeadlineVersion | law.LegalLimit) -> bool:
+        return on is None or law.in_force(row, on)
+
+    rules = _rules_by_law_id()
+    deadlines = []
+    for version in law.DEADLINES:
+        if not wanted(version):
+            continue
+        users = rules.get(version.rule_id, [])
+        deadlines.append(
+            LawDeadlinePublic(
+                rule_id=version.rule_id,
+                days=version.days,
+                day_kind=version.day_kind,
+                value_above=_money(version.value_above),
+                legal_reference=version.legal_reference,
+                effective_from=version.effective_from,
+                effective_to=version.effective_to,
+                applies_by=version.applies_by,
+                confidence=version.confidence,
+                note=version.note,
+                description=users[0][1].describe(version) if users else "",
+                procedures=sorted({proc_id for proc_id, _ in users}),
+            )
+        )
+    return LawPublic(
+        on=on,
+        thresholds=[_threshold_public(t) for t in law.THRESHOLDS if wanted(t)],
+        deadlines=deadlines,
+        limits=[
+            LawLimitPublic(
+                id=row.id,
+                value=row.value,
+                unit=row.unit,
+                legal_reference=row.legal_reference,
+                effective_from=row.effective_from,
+                effective_to=row.effective_to,
+                confidence=row.confidence,
+                note=row.note,
+            )
+            for row in law.LIMITS
+            if wanted(row)
+        ],
+        period_counting=law.PERIOD_COUNTING,
+    )
+
+
+def _deadline_public(rule: Deadline, on: date) -> DeadlinePublic | None:
+    version = rule.version(on)
+    if version is None:
+        return None
     return DeadlinePublic(
         rule_id=rule.rule_id,
         from_step=rule.from_step,
         from_field=rule.from_field,
         at_field=rule.at_field,
-        days=rule.days,
-        day_kind=rule.day_kind,
+        days=version.days,
+        day_kind=version.day_kind,
         kind=rule.kind,
-        legal_reference=rule.legal_reference,
-        effective_from=rule.effective_from,
-        description=rule.description,
+        legal_reference=version.legal_reference,
+        effective_from=version.effective_from,
+        effective_to=version.effective_to,
+        description=rule.describe(version),
         severity=rule.severity,
         regimes=list(rule.regimes) if rule.regimes is not None else None,
         subjects=list(rule.subjects) if rule.subjects is not None else None,
         when=dict(rule.when),
-        applies_above_value=f"{rule.value_above:.2f}" if rule.value_above is not None else None,
-        confidence=rule.confidence,
-        note=rule.note,
+        applies_above_value=(
+            f"{version.value_above:.2f}" if version.value_above is not None else None
+        ),
+        confidence=version.confidence,
+        note=version.note,
     )
 
 
-def procedures_public() -> ProceduresPublic:
+def procedures_public(on: date) -> ProceduresPublic:
+    """The procedures with their steps, order rules and the deadlines in force on ``on``."""
     return ProceduresPublic(
+        on=on,
         procedures=[
             ProcedurePublic(
                 id=p.id,
@@ -931,7 +927,7 @@ def procedures_public() -> ProceduresPublic:
                         requires_one_of=list(s.requires_one_of),
                         repeatable=s.repeatable,
                         terminal=s.terminal,
-                        deadlines=[_deadline_public(d) for d in s.deadlines],
+                        deadlines=[d for d in (_deadline_public(r, on) for r in s.deadlines) if d],
                     )
                     for s in p.steps
                 ],
@@ -942,20 +938,7 @@ def procedures_public() -> ProceduresPublic:
             )
             for p in PROCEDURES
         ],
-        thresholds=[
-            ThresholdPublic(
-                id=t.id,
-                kind=t.kind,
-                subject=t.subject,
-                amount_czk=f"{t.amount_czk:.2f}",
-                amount_eur=f"{t.amount_eur:.2f}" if t.amount_eur is not None else None,
-                legal_reference=t.legal_reference,
-                effective_from=t.effective_from,
-                confidence=t.confidence,
-                note=t.note,
-            )
-            for t in THRESHOLDS
-        ],
+        thresholds=[_threshold_public(t) for t in law.THRESHOLDS if law.in_force(t, on)],
     )
 
 

@@ -30,6 +30,9 @@ from typing import Any
 
 from ocdsmerge import Merger
 
+from procurement.steptypes import STEP_TYPES
+from procurement.trail import correction_root, effective_steps
+
 OCDS_VERSION = "1.1"
 BUYER_SCHEME = "CZ-KOD-OBCE"
 SUPPLIER_SCHEME = "CZ-ICO"
@@ -38,28 +41,13 @@ BID_EXTENSION = (
     "v1.1.5/extension.json"
 )
 
-# The one place that maps step types to OCDS release tags (releaseTag codelist).
+# Release tags (releaseTag codelist) and document types (documentType codelist) per step
+# type: from the step-type registry, the one place a step type is defined.
 STEP_TAGS: dict[str, str] = {
-    "procurement_approved": "planning",
-    "notice_published": "tender",
-    "invitation_sent": "tender",
-    "tender_documents_published": "tender",
-    "clarification_published": "tenderUpdate",
-    "bid_deadline_extended": "tenderAmendment",
-    "bids_opened": "tenderUpdate",
-    "evaluation_completed": "tenderUpdate",
-    "objection_filed": "tenderUpdate",
-    "objection_decided": "tenderUpdate",
-    "report_published": "tenderUpdate",
-    "selection_decided": "award",
-    "result_notice_published": "awardUpdate",
-    "contract_signed": "contract",
-    "contract_published": "contract",
-    "contract_amended": "contractAmendment",
-    "payment_made": "implementation",
-    "price_paid_published": "implementation",
-    "completed": "contractTermination",
-    "cancelled": "tenderCancellation",
+    name: t.ocds_tag for name, t in STEP_TYPES.items() if name != "correction"
+}
+DOCUMENT_TYPES: dict[str, str] = {
+    name: t.ocds_document_type for name, t in STEP_TYPES.items() if name != "correction"
 }
 # A ``correction`` step re-states the corrected step under the "update" variant of its tag.
 CORRECTION_TAGS: dict[str, str] = {
@@ -99,30 +87,6 @@ PROCEDURES: dict[str, tuple[str, str]] = {
 }
 
 SUBJECT_CATEGORY: dict[str, str] = {"supplies": "goods", "services": "services", "works": "works"}
-
-# documentType codelist per step type (the step's attached documents and URLs).
-DOCUMENT_TYPES: dict[str, str] = {
-    "procurement_approved": "procurementPlan",
-    "notice_published": "tenderNotice",
-    "invitation_sent": "tenderNotice",
-    "tender_documents_published": "biddingDocuments",
-    "clarification_published": "clarifications",
-    "bid_deadline_extended": "tenderNotice",
-    "bids_opened": "bidders",
-    "evaluation_completed": "evaluationReports",
-    "objection_filed": "complaints",
-    "objection_decided": "complaints",
-    "report_published": "evaluationReports",
-    "selection_decided": "awardNotice",
-    "result_notice_published": "awardNotice",
-    "contract_signed": "contractSigned",
-    "contract_published": "contractSigned",
-    "contract_amended": "contractAnnexe",
-    "payment_made": "financialProgressReport",
-    "price_paid_published": "financialProgressReport",
-    "completed": "completionCertificate",
-    "cancelled": "cancellationDetails",
-}
 
 # Merge rules of the OCDS 1.1.5 release schema (what ``ocdsmerge.get_merge_rules`` derives
 # from it; a test checks they agree), kept here so merging never loads a schema at run time.
@@ -178,6 +142,7 @@ class ProcurementHeader:
     currency: str = "CZK"
     cpv_codes: tuple[str, ...] = ()
     buyer_name: str | None = None
+    started_on: date | None = None
 
     @classmethod
     def of(cls, source: Any) -> ProcurementHeader:
@@ -202,7 +167,14 @@ class ProcurementHeader:
             currency=str(get("currency") or "CZK"),
             cpv_codes=tuple(get("cpv_codes") or ()),
             buyer_name=get("buyer_name"),
+            started_on=_date_or_none(get("started_on")),
         )
+
+
+def _date_or_none(value: Any) -> date | None:
+    if value is None or isinstance(value, date):
+        return value
+    return date.fromisoformat(str(value)[:10])
 
 
 def money(value: Any) -> str:
@@ -715,13 +687,16 @@ def _correction(
 ) -> tuple[dict[str, Any], _State]:
     """A correction re-states only what it changes in the step it corrects.
 
-    The corrected step is mapped twice from the current state, with its original data and
-    with the corrected data; the release carries the difference (so a correction of a
-    notice's id does not undo a later deadline extension).
+    The corrected step (for a correction of a correction, the step at the end of the chain)
+    is mapped twice from the current state, with its effective data before this correction
+    and with its effective data after it (``procurement.trail``); the release carries the
+    difference (so a correction of a notice's id does not undo a later deadline extension).
     """
     header = state.header
     target_seq = int(data.get("corrects_seq") or 0)
-    target = state.entries_by_seq.get(target_seq)
+    before_entries = dict(state.entries_by_seq)
+    before_entries.pop(seq, None)
+    root_seq = correction_root(state.entries_by_seq, seq)
     note = {
         "id": f"{seq}.0",
         "documentType": "clarifications",
@@ -729,19 +704,20 @@ def _correction(
         "description": str(data.get("reason", "")),
         "datePublished": rfc3339(entry.get("occurred_at")),
     }
-    if target is None or target.get("type") == "correction":
+    if root_seq is None or root_seq == seq:
         release = _release_shell(state, f"{header.ocid}-{seq}", date_, "tenderUpdate")
         release["tender"] = {"documents": [note]}
         return release, state
+    target = state.entries_by_seq[root_seq]
+    was = {s.seq: s.data for s in effective_steps(before_entries.values())}[root_seq]
+    now = {s.seq: s.data for s in effective_steps(state.entries_by_seq.values())}[root_seq]
     original_type = str(target["type"])
-    original_data = dict(target.get("data") or {})
-    corrected = {**original_data, **dict(data.get("corrected") or {})}
     tag = CORRECTION_TAGS.get(STEP_TAGS.get(original_type, ""), "tenderUpdate")
     as_was, as_is = copy.deepcopy(state), copy.deepcopy(state)
     before: dict[str, Any] = {}
     after: dict[str, Any] = {}
-    _apply(as_was, before, original_type, original_data, target, target_seq)
-    _apply(as_is, after, original_type, corrected, target, target_seq)
+    _apply(as_was, before, original_type, was, target, root_seq)
+    _apply(as_is, after, original_type, now, target, root_seq)
     as_is.contract_value = state.contract_value + (as_is.contract_value - as_was.contract_value)
     as_is.entries_by_seq = state.entries_by_seq
     release = _release_shell(state, f"{header.ocid}-{seq}", date_, tag)

@@ -2,8 +2,14 @@
 
 Pure functions over plain data (a procurement header and its entry documents). A flag is
 not a verdict: it names its rule, the legal reference where there is one, the steps that are
-its evidence, and says in one sentence what was found. Thresholds come from settings
-(``SMARTSTEPS_REDFLAG_*``); the statutory values below are the defaults.
+its evidence, and says in one sentence what was found.
+
+Flags about statutory periods (bid period, objection period, publication of the contract and
+of the price paid) are the findings of the one evaluation of periods
+(``procurement.deadlines``) over the effective trail (``procurement.trail``), so a flag and a
+finding about the same period always agree. Statutory values come from the dated law table
+(``procurement.law``); settings (``SMARTSTEPS_REDFLAG_*``) override them only where an
+operator sets them.
 
 ZZVZ = zákon č. 134/2016 Sb., o zadávání veřejných zakázek; RS = zákon č. 340/2015 Sb.,
 o registru smluv.
@@ -11,18 +17,20 @@ o registru smluv.
 
 from __future__ import annotations
 
-import calendar
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from decimal import Decimal
-from functools import lru_cache
 from typing import Any
 
-import holidays
-
+from procurement import law
 from procurement.audit.ocds import ProcurementHeader
+from procurement.calendar import as_local_date, local_date
+from procurement.deadlines import Overrides, TrailFacts, evaluate_trail
+from procurement.rules import procedure
+from procurement.schemas import Finding
+from procurement.trail import EffectiveStep, effective_steps, without_corrections
 
 SINGLE_BID = "single_bid"
 SHORT_BID_PERIOD = "short_bid_period"
@@ -42,29 +50,29 @@ RULES: dict[str, tuple[str | None, str]] = {
         "competition, not a breach by itself).",
     ),
     SHORT_BID_PERIOD: (
-        "§ 54 a § 57 ZZVZ",
-        "The period between the call for bids and the bid deadline is shorter than the "
-        "statutory minimum for the procedure.",
+        "§ 54, § 57, § 59 a § 62 zákona č. 134/2016 Sb.",
+        "The period between the call and the deadline for bids (or for requests to "
+        "participate) is shorter than the statutory minimum for the procedure.",
     ),
     CONTRACT_BEFORE_OBJECTION_PERIOD: (
-        "§ 246 odst. 1 písm. a) a § 242 odst. 2 ZZVZ",
+        "§ 246 odst. 1 písm. a) a § 242 odst. 2 zákona č. 134/2016 Sb.",
         "The contract was signed before the period for objections against the selection had ended.",
     ),
     CONTRACT_NOT_PUBLISHED: (
-        "§ 219 odst. 1 ZZVZ; § 5 odst. 2 RS",
-        "The contract was not published (buyer profile or contract register) within the "
-        "period after its signature.",
+        "§ 219 odst. 1 zákona č. 134/2016 Sb.; § 5 odst. 2 a § 7 odst. 1 zákona č. 340/2015 Sb.",
+        "The contract was not published on the buyer profile or in the contract register "
+        "within the statutory period after its signature.",
     ),
     PRICE_PAID_NOT_PUBLISHED: (
-        "§ 219 odst. 3 ZZVZ",
+        "§ 219 odst. 3 zákona č. 134/2016 Sb.",
         "The price actually paid was not published within three months of completion.",
     ),
     PAID_ABOVE_CONTRACT_VALUE: (
-        "§ 222 ZZVZ",
+        "§ 222 zákona č. 134/2016 Sb.",
         "The payments add up to more than the contract value including its amendments.",
     ),
     AMENDMENTS_ABOVE_SHARE: (
-        "§ 222 odst. 4 ZZVZ",
+        "§ 222 odst. 4 zákona č. 134/2016 Sb.",
         "Amendments change the contract value by more than the share the law allows "
         "without a new procedure.",
     ),
@@ -74,70 +82,111 @@ RULES: dict[str, tuple[str | None, str]] = {
         "in the evaluation (a record error or a selection outside the competition).",
     ),
     SPLIT_CONTRACTS: (
-        "§ 16 a § 18 ZZVZ; limity § 27 ZZVZ",
+        "§ 16 a § 18 zákona č. 134/2016 Sb.; limity § 27",
         "One buyer's purchases in one CPV division within 12 months together exceed the "
         "small-scale threshold while each stays just under it (possible splitting).",
     ),
 }
 
-# Minimum bid periods: (procedure, regime, subject or "*") -> (days, working?, legal ref).
-# Values as in DESIGN.md "Procurement model"; the consolidated text should be checked.
-BID_PERIOD_MINIMUMS: dict[tuple[str, str, str], tuple[int, bool, str]] = {
-    ("open", "above_threshold", "*"): (30, False, "§ 57 odst. 1 ZZVZ"),
-    ("open", "below_threshold", "supplies"): (15, True, "§ 54 ZZVZ"),
-    ("open", "below_threshold", "services"): (15, True, "§ 54 ZZVZ"),
-    ("open", "below_threshold", "works"): (20, True, "§ 54 ZZVZ"),
-    ("simplified_below_threshold", "*", "*"): (11, True, "§ 54 ZZVZ"),
-}
+# Findings (rule ids of procurement.rules) that are red flags, and the flag they raise.
+FINDING_FLAGS: tuple[tuple[str, str], ...] = (
+    ("bid_period_", SHORT_BID_PERIOD),
+    ("participation_period_", SHORT_BID_PERIOD),
+    ("contract_after_objection_period", CONTRACT_BEFORE_OBJECTION_PERIOD),
+    ("contract_on_buyer_profile", CONTRACT_NOT_PUBLISHED),
+    ("contract_register_", CONTRACT_NOT_PUBLISHED),
+    ("price_paid_on_buyer_profile", PRICE_PAID_NOT_PUBLISHED),
+)
 
-# Procedures where one supplier is expected (negotiated without publication) or where the
-# objection rules of ZZVZ do not apply (small-scale contracts, § 31).
+
+def flag_rule_of(finding_rule_id: str) -> str | None:
+    """The red flag a finding of ``finding_rule_id`` raises (None: it raises none)."""
+    for prefix, flag in FINDING_FLAGS:
+        if finding_rule_id.startswith(prefix):
+            return flag
+    return None
+
+
+# Procedures where one supplier is expected (negotiated without publication).
 NO_COMPETITION = frozenset({"negotiated_without_publication"})
-NO_OBJECTIONS = frozenset({"small_scale"})
 
 
 @dataclass(frozen=True)
 class RedFlagConfig:
-    """Thresholds (CZK excluding VAT, days, shares)."""
+    """Operator overrides (CZK excluding VAT, days, shares). ``None`` = the law's value on
+    the day concerned; only the split heuristic has defaults of its own (it is no rule of
+    law)."""
 
-    small_scale_supplies_services: Decimal = Decimal("2000000")
-    small_scale_works: Decimal = Decimal("6000000")
+    small_scale_supplies_services: Decimal | None = None
+    small_scale_works: Decimal | None = None
     split_near_share: Decimal = Decimal("0.75")
     split_window_days: int = 365
-    amendment_share_supplies_services: Decimal = Decimal("0.10")
-    amendment_share_works: Decimal = Decimal("0.15")
-    publication_threshold: Decimal = Decimal("500000")
-    publication_days: int = 30
-    objection_days: int = 15
-    price_paid_months: int = 3
+    amendment_share_supplies_services: Decimal | None = None
+    amendment_share_works: Decimal | None = None
+    publication_threshold: Decimal | None = None
+    publication_days: int | None = None
+    objection_days: int | None = None
+    price_paid_months: int | None = None
 
     @classmethod
     def from_settings(cls, settings: Any) -> RedFlagConfig:
-        """From ``api.settings.Settings`` (its ``redflag_*`` fields)."""
+        """From ``api.settings.Settings`` (its ``redflag_*`` fields; unset = the law)."""
+
+        def decimal(value: Any) -> Decimal | None:
+            return None if value is None else Decimal(str(value))
+
         return cls(
-            small_scale_supplies_services=Decimal(
-                str(settings.redflag_small_scale_supplies_services)
-            ),
-            small_scale_works=Decimal(str(settings.redflag_small_scale_works)),
+            small_scale_supplies_services=decimal(settings.redflag_small_scale_supplies_services),
+            small_scale_works=decimal(settings.redflag_small_scale_works),
             split_near_share=Decimal(str(settings.redflag_split_near_share)),
             split_window_days=settings.redflag_split_window_days,
-            amendment_share_supplies_services=Decimal(
-                str(settings.redflag_amendment_share_supplies_services)
+            amendment_share_supplies_services=decimal(
+                settings.redflag_amendment_share_supplies_services
             ),
-            amendment_share_works=Decimal(str(settings.redflag_amendment_share_works)),
-            publication_threshold=Decimal(str(settings.redflag_publication_threshold)),
+            amendment_share_works=decimal(settings.redflag_amendment_share_works),
+            publication_threshold=decimal(settings.redflag_publication_threshold),
             publication_days=settings.redflag_publication_days,
             objection_days=settings.redflag_objection_days,
             price_paid_months=settings.redflag_price_paid_months,
         )
 
-    def small_scale_limit(self, subject: str) -> Decimal:
-        return self.small_scale_works if subject == "works" else self.small_scale_supplies_services
+    def overrides(self) -> Overrides:
+        """The operator's values as overrides of the law's periods, by rule id."""
+        out: dict[str, dict[str, Any]] = {}
+        if self.publication_days is not None:
+            for rule_id in ("contract_on_buyer_profile", "contract_register_30_days"):
+                out.setdefault(rule_id, {})["days"] = self.publication_days
+        if self.publication_threshold is not None:
+            out.setdefault("contract_on_buyer_profile", {})["value_above"] = (
+                self.publication_threshold
+            )
+            out.setdefault("price_paid_on_buyer_profile", {})["value_above"] = (
+                self.publication_threshold
+            )
+        if self.objection_days is not None:
+            out.setdefault("contract_after_objection_period", {})["days"] = self.objection_days
+        if self.price_paid_months is not None:
+            out.setdefault("price_paid_on_buyer_profile", {})["days"] = self.price_paid_months
+        return out
 
-    def amendment_share(self, subject: str) -> Decimal:
-        if subject == "works":
-            return self.amendment_share_works
-        return self.amendment_share_supplies_services
+    def small_scale_limit(self, subject: str, on: date) -> Decimal:
+        override = (
+            self.small_scale_works if subject == "works" else (self.small_scale_supplies_services)
+        )
+        if override is not None:
+            return override
+        return law.threshold("small_scale", subject, on).amount_czk
+
+    def amendment_share(self, subject: str, on: date) -> Decimal:
+        override = (
+            self.amendment_share_works
+            if subject == "works"
+            else self.amendment_share_supplies_services
+        )
+        if override is not None:
+            return override
+        key = "works" if subject == "works" else "supplies_services"
+        return law.limit(f"amendment_share_{key}", on).value
 
 
 @dataclass(frozen=True)
@@ -176,47 +225,9 @@ class RedFlag:
 # -- helpers -----------------------------------------------------------------------------
 
 
-@lru_cache(maxsize=64)
-def _czech_holidays(year: int) -> frozenset[date]:
-    return frozenset(holidays.country_holidays("CZ", years=year).keys())
-
-
-def is_working_day(day: date) -> bool:
-    return day.weekday() < 5 and day not in _czech_holidays(day.year)
-
-
-def working_days_between(start: date, end: date) -> int:
-    """Working days in (start, end]: the day after the event is day one."""
-    count = 0
-    day = start + timedelta(days=1)
-    while day <= end:
-        if is_working_day(day):
-            count += 1
-        day += timedelta(days=1)
-    return count
-
-
-def period_end(start: date, days: int) -> date:
-    """The last day of a period of ``days`` calendar days counted from the day after
-    ``start``; a period ending on a weekend or holiday ends on the next working day."""
-    end = start + timedelta(days=days)
-    while not is_working_day(end):
-        end += timedelta(days=1)
-    return end
-
-
-def add_months(day: date, months: int) -> date:
-    month_index = day.month - 1 + months
-    year, month = day.year + month_index // 12, month_index % 12 + 1
-    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
-
-
 def to_date(value: Any) -> date:
-    if isinstance(value, datetime):
-        return value.date()
-    if isinstance(value, date):
-        return value
-    return date.fromisoformat(str(value)[:10])
+    """A recorded date or moment as its Prague date (the calendar's one definition)."""
+    return as_local_date(value)
 
 
 def _decimal(value: Any) -> Decimal:
@@ -233,17 +244,9 @@ def _evidence(ocid: str, entry: Mapping[str, Any]) -> Evidence:
 
 
 def effective_entries(entries: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
-    """The steps in seq order with corrections applied to the data of the steps they
-    correct (the correction steps themselves left out)."""
-    ordered = sorted((dict(e) for e in entries), key=lambda e: int(e["seq"]))
-    by_seq = {int(e["seq"]): e for e in ordered}
-    for entry in ordered:
-        if entry["type"] == "correction":
-            data = entry.get("data") or {}
-            target = by_seq.get(int(data.get("corrects_seq") or 0))
-            if target is not None and target["type"] != "correction":
-                target["data"] = {**(target.get("data") or {}), **(data.get("corrected") or {})}
-    return [e for e in ordered if e["type"] != "correction"]
+    """The steps in seq order with their corrections applied (``procurement.trail``), the
+    correction steps themselves left out."""
+    return [s.as_entry() for s in without_corrections(effective_steps(entries))]
 
 
 def _of_type(entries: Sequence[Mapping[str, Any]], *types: str) -> list[Mapping[str, Any]]:
@@ -324,169 +327,72 @@ def winner_not_among_bidders(
     ]
 
 
-def short_bid_period(
-    header: ProcurementHeader, entries: Sequence[Mapping[str, Any]]
-) -> list[RedFlag]:
-    rule = _bid_period_rule(header)
-    calls = _of_type(entries, "notice_published", "invitation_sent")
-    if rule is None or not calls:
-        return []
-    minimum, working, reference = rule
-    call = calls[0]
-    deadline = (call.get("data") or {}).get("bid_deadline")
-    evidence: list[Mapping[str, Any]] = [call]
-    for extension in _of_type(entries, "bid_deadline_extended"):
-        deadline = (extension.get("data") or {}).get("new_bid_deadline") or deadline
-        evidence.append(extension)
-    if not deadline:
-        return []
-    start, end = to_date(call["occurred_at"]), to_date(deadline)
-    length = working_days_between(start, end) if working else (end - start).days
-    if length >= minimum:
-        return []
-    unit = "working days" if working else "days"
-    return [
-        _flag(
-            SHORT_BID_PERIOD,
-            header,
-            evidence,
-            f"Bid period of {length} {unit} ({start} to {end}); the minimum is {minimum}.",
-            legal_reference=reference,
-            days=length,
-            minimum=minimum,
-            day_kind="working" if working else "calendar",
-        )
-    ]
+def trail_facts(header: ProcurementHeader) -> TrailFacts:
+    started = header.started_on or local_date(
+        datetime.fromisoformat(header.created_at.replace("Z", "+00:00"))
+    )
+    return TrailFacts(
+        procedure=header.procedure,
+        regime=header.regime or "below_threshold",
+        subject=header.subject,
+        started_on=started,
+    )
 
 
-def _bid_period_rule(header: ProcurementHeader) -> tuple[int, bool, str] | None:
-    regime, subject = header.regime or "*", header.subject or "*"
-    for key in (
-        (header.procedure, regime, subject),
-        (header.procedure, regime, "*"),
-        (header.procedure, "*", "*"),
-    ):
-        if key in BID_PERIOD_MINIMUMS:
-            return BID_PERIOD_MINIMUMS[key]
-    return None
+_UNIT = {"short_bid_period": "deadline", "contract_before_objection_period": "signed"}
 
 
-def contract_before_objection_period(
-    header: ProcurementHeader, entries: Sequence[Mapping[str, Any]], config: RedFlagConfig
-) -> list[RedFlag]:
-    if header.procedure in NO_OBJECTIONS:
-        return []
-    flags = []
-    openings = _of_type(entries, "bids_opened")
-    if openings and len((openings[-1].get("data") or {}).get("bids") or []) == 1:
-        return []  # § 246 odst. 2: no waiting period when only one supplier took part
-    selection: Mapping[str, Any] | None = None
-    for entry in entries:
-        if entry["type"] == "selection_decided":
-            selection = entry
-        elif entry["type"] == "contract_signed" and selection is not None:
-            decided = to_date(selection["occurred_at"])
-            end = period_end(decided, config.objection_days)
-            signed = to_date((entry.get("data") or {}).get("signed_on") or entry["occurred_at"])
-            if signed <= end:
-                flags.append(
-                    _flag(
-                        CONTRACT_BEFORE_OBJECTION_PERIOD,
-                        header,
-                        [selection, entry],
-                        f"Signed on {signed}; objections against the selection of {decided} "
-                        f"could be filed until {end}.",
-                        signed_on=signed.isoformat(),
-                        objection_period_ends=end.isoformat(),
-                    )
-                )
-    return flags
-
-
-def contract_not_published(
+def period_flags(
     header: ProcurementHeader,
-    entries: Sequence[Mapping[str, Any]],
+    steps: Sequence[EffectiveStep],
     config: RedFlagConfig,
     as_of: date,
 ) -> list[RedFlag]:
+    """One flag per finding of a period the flags cover (see ``FINDING_FLAGS``)."""
+    measured = evaluate_trail(
+        trail_facts(header), procedure(header.procedure), steps, as_of, config.overrides()
+    )
+    by_seq = {s.seq: s.as_entry() for s in steps}
     flags = []
-    publications = _of_type(entries, "contract_published")
-    for contract in _of_type(entries, "contract_signed"):
-        data = contract.get("data") or {}
-        if _decimal(data.get("value_excl_vat")) <= config.publication_threshold:
-            continue
-        signed = to_date(data.get("signed_on") or contract["occurred_at"])
-        due = signed + timedelta(days=config.publication_days)
-        later = [p for p in publications if int(p["seq"]) > int(contract["seq"])]
-        if later:
-            published = to_date(later[0]["occurred_at"])
-            if published > due:
-                flags.append(
-                    _flag(
-                        CONTRACT_NOT_PUBLISHED,
-                        header,
-                        [contract, later[0]],
-                        f"Signed on {signed}, published on {published} (due by {due}).",
-                        due=due.isoformat(),
-                        published_on=published.isoformat(),
-                    )
-                )
-        elif as_of > due:
-            flags.append(
-                _flag(
-                    CONTRACT_NOT_PUBLISHED,
-                    header,
-                    [contract],
-                    f"Signed on {signed}, not published by {as_of} (due by {due}).",
-                    due=due.isoformat(),
-                    published_on=None,
-                )
-            )
+    for finding in measured.findings:
+        rule = flag_rule_of(finding.rule_id)
+        if rule is not None:
+            flags.append(_finding_flag(rule, header, finding, by_seq, as_of))
     return flags
 
 
-def price_paid_not_published(
+def _finding_flag(
+    rule: str,
     header: ProcurementHeader,
-    entries: Sequence[Mapping[str, Any]],
-    config: RedFlagConfig,
+    finding: Finding,
+    by_seq: Mapping[int, Mapping[str, Any]],
     as_of: date,
-) -> list[RedFlag]:
-    completions = _of_type(entries, "completed")
-    contracts = _of_type(entries, "contract_signed")
-    if not completions or not contracts:
-        return []
-    value = _decimal((contracts[-1].get("data") or {}).get("value_excl_vat"))
-    if value <= config.publication_threshold:
-        return []
-    completed = to_date(completions[0]["occurred_at"])
-    due = add_months(completed, config.price_paid_months)
-    published = _of_type(entries, "price_paid_published")
-    if published:
-        on = to_date(published[0]["occurred_at"])
-        if on <= due:
-            return []
-        return [
-            _flag(
-                PRICE_PAID_NOT_PUBLISHED,
-                header,
-                [completions[0], published[0]],
-                f"Completed on {completed}, price paid published on {on} (due by {due}).",
-                due=due.isoformat(),
-                published_on=on.isoformat(),
-            )
-        ]
-    if as_of <= due:
-        return []
-    return [
-        _flag(
-            PRICE_PAID_NOT_PUBLISHED,
-            header,
-            [completions[0]],
-            f"Completed on {completed}, price paid not published by {as_of} (due by {due}).",
-            due=due.isoformat(),
-            published_on=None,
-        )
-    ]
+) -> RedFlag:
+    seqs = (finding.from_seq, finding.seq)
+    evidence = [by_seq[seq] for seq in seqs if seq is not None and seq in by_seq]
+    evidence = list({int(e["seq"]): e for e in evidence}.values())
+    if finding.actual_date is None:
+        happened = f"not done by {as_of}"
+    elif finding.kind == "at_least":
+        happened = f"the deadline was {finding.actual_date}"
+    elif finding.kind == "after":
+        happened = f"done on {finding.actual_date}"
+    else:
+        happened = f"done on {finding.actual_date}"
+    limit = {"at_least": "the minimum ends on", "after": "the period ends on"}.get(
+        finding.kind, "due by"
+    )
+    return _flag(
+        rule,
+        header,
+        evidence,
+        f"{finding.description} {happened.capitalize()}; {limit} {finding.due_date}.",
+        legal_reference=finding.legal_reference,
+        finding_rule_id=finding.rule_id,
+        due=finding.due_date.isoformat(),
+        actual=finding.actual_date.isoformat() if finding.actual_date else None,
+        confidence=finding.confidence,
+    )
 
 
 def paid_above_contract_value(
@@ -526,13 +432,15 @@ def amendments_above_share(
     amendments = _of_type(entries, "contract_amended")
     if not contracts or not amendments:
         return []
-    original = _decimal((contracts[0].get("data") or {}).get("value_excl_vat"))
+    contract = contracts[0].get("data") or {}
+    original = _decimal(contract.get("value_excl_vat"))
     # The law adds the changes up; a decrease does not cancel an increase.
     change = sum(
         (abs(_decimal((a.get("data") or {}).get("value_change_excl_vat"))) for a in amendments),
         Decimal(0),
     )
-    share = config.amendment_share(header.subject)
+    signed = to_date(contract.get("signed_on") or contracts[0]["occurred_at"])
+    share = config.amendment_share(header.subject, signed)
     if original <= 0 or change <= original * share:
         return []
     return [
@@ -564,17 +472,18 @@ def procurement_flags(
         if isinstance(header_source, ProcurementHeader)
         else ProcurementHeader.of(header_source)
     )
-    steps = effective_entries(entries)
-    return [
+    effective = without_corrections(effective_steps(entries))
+    steps = [s.as_entry() for s in effective]
+    flags = [
         *single_bid(header, steps),
         *winner_not_among_bidders(header, steps),
-        *short_bid_period(header, steps),
-        *contract_before_objection_period(header, steps, config),
-        *contract_not_published(header, steps, config, as_of),
-        *price_paid_not_published(header, steps, config, as_of),
+        *period_flags(header, effective, config, as_of),
         *paid_above_contract_value(header, steps),
         *amendments_above_share(header, steps, config),
     ]
+    order = list(RULES)
+    flags.sort(key=lambda f: order.index(f.rule))
+    return flags
 
 
 # -- split contracts, over many procurements ----------------------------------------------
@@ -611,7 +520,7 @@ def purchase_of(header_source: Any, entries: Iterable[Mapping[str, Any]]) -> Pur
         evidence: tuple[Evidence, ...] = (_evidence(header.ocid, contracts[-1]),)
     elif header.estimated_value_excl_vat is not None:
         value = _decimal(header.estimated_value_excl_vat)
-        on = to_date(header.created_at)
+        on = header.started_on or to_date(header.created_at)
         evidence = ()
     else:
         return None
@@ -633,15 +542,16 @@ def split_contracts(
     dates fit in ``split_window_days`` and that together exceed the small-scale limit while
     each lies between ``split_near_share`` of it and the limit. One flag per purchase."""
     config = config or RedFlagConfig()
-    groups: dict[tuple[str, str, bool], list[Purchase]] = defaultdict(list)
+    # Grouped by the limit in force on each purchase's day too: purchases on either side
+    # of a change of the § 27 limits are measured against their own limit.
+    groups: dict[tuple[str, str, bool, Decimal], list[Purchase]] = defaultdict(list)
     for purchase in purchases:
-        limit = config.small_scale_limit(purchase.subject)
+        limit = config.small_scale_limit(purchase.subject, purchase.on)
         if limit * config.split_near_share <= purchase.value <= limit:
-            key = (purchase.buyer_code, purchase.cpv_division, purchase.subject == "works")
-            groups[key].append(purchase)
+            works = purchase.subject == "works"
+            groups[(purchase.buyer_code, purchase.cpv_division, works, limit)].append(purchase)
     flags: list[RedFlag] = []
-    for (buyer, division, works), members in sorted(groups.items()):
-        limit = config.small_scale_works if works else config.small_scale_supplies_services
+    for (buyer, division, _works, limit), members in sorted(groups.items()):
         members.sort(key=lambda p: (p.on, p.ocid))
         flagged: set[int] = set()
         start, total = 0, Decimal(0)

@@ -29,7 +29,8 @@ from api.db import EngineDatabase, make_engine  # noqa: E402
 from api.migrate import upgrade  # noqa: E402
 from api.settings import Settings  # noqa: E402
 from procurement import service  # noqa: E402
-from procurement.schemas import ProcurementCreate, StepCreate  # noqa: E402
+from procurement.schemas import ProcurementCreate  # noqa: E402
+from procurement.steptypes import StepCreate  # noqa: E402
 
 STEP: TypeAdapter[Any] = TypeAdapter(StepCreate)
 ADMIN = Caller(key_id="bench0000000", role=Role.admin)

@@ -228,31 +228,42 @@ CASES: list[tuple[str, str, dict[str, Any], Callable[[Entries], Entries], date, 
         date(2026, 4, 20),
         False,
     ),
+    # Signed on Friday 10 April 2026: day 30 is Sunday 10 May, so the period ends on
+    # Monday 11 May (§ 607 of the Civil Code), and day 32 is late.
     (
         rf.CONTRACT_NOT_PUBLISHED,
-        "published on day 31",
+        "published on day 32",
         {},
-        published_days_after_signing(31),
+        published_days_after_signing(32),
         LATE,
         True,
     ),
     (
         rf.CONTRACT_NOT_PUBLISHED,
-        "published on day 30",
+        "published on day 31, the period moved past the weekend",
         {},
-        published_days_after_signing(30),
+        published_days_after_signing(31),
         LATE,
         False,
     ),
     (
         rf.CONTRACT_NOT_PUBLISHED,
-        "small contract",
+        "small contract (50,000 CZK: neither the register nor the profile)",
         {},
-        then(
-            without("contract_published"), set_data("contract_signed", value_excl_vat="500000.00")
-        ),
+        then(without("contract_published"), set_data("contract_signed", value_excl_vat="50000.00")),
         LATE,
         False,
+    ),
+    (
+        rf.CONTRACT_NOT_PUBLISHED,
+        "400,000 CZK in the register after 40 days (the register's 50,000 CZK limit)",
+        {},
+        then(
+            set_data("contract_signed", value_excl_vat="400000.00"),
+            published_days_after_signing(40),
+        ),
+        LATE,
+        True,
     ),
     (
         rf.PRICE_PAID_NOT_PUBLISHED,
@@ -338,16 +349,25 @@ def test_the_happy_path_raises_no_flag() -> None:
 
 def test_evidence_names_the_steps() -> None:
     entries = without("contract_published")(happy_path("open"))
-    (flag,) = rf.procurement_flags(header(), entries, as_of=LATE)
+    flags = rf.procurement_flags(header(), entries, as_of=LATE)
     signed = step(entries, "contract_signed")
-    assert flag.as_dict()["evidence"] == [
-        {
-            "ocid": header()["ocid"],
-            "seq": signed["seq"],
-            "leaf_index": signed["leaf_index"],
-            "type": "contract_signed",
-        }
-    ]
+    # 3,900,000 CZK never published: on the profile (§ 219), in the register (RS § 5) and,
+    # after three months, cancelled from the start (RS § 7); each flag is one finding.
+    assert {f.details["finding_rule_id"] for f in flags} == {
+        "contract_on_buyer_profile",
+        "contract_register_30_days",
+        "contract_register_void_after_3_months",
+    }
+    for flag in flags:
+        assert flag.rule == rf.CONTRACT_NOT_PUBLISHED
+        assert flag.as_dict()["evidence"] == [
+            {
+                "ocid": header()["ocid"],
+                "seq": signed["seq"],
+                "leaf_index": signed["leaf_index"],
+                "type": "contract_signed",
+            }
+        ]
 
 
 def test_thresholds_come_from_the_config() -> None:
@@ -385,63 +405,78 @@ def purchase(
 SPLIT_CASES: list[tuple[str, list[rf.Purchase], set[int]]] = [
     (
         "two just under within a year",
-        [purchase(1, "1900000", date(2026, 1, 10)), purchase(2, "1800000", date(2026, 11, 30))],
+        [purchase(1, "2900000", date(2026, 1, 10)), purchase(2, "2800000", date(2026, 11, 30))],
         {1, 2},
     ),
     (
         "thirteen months apart",
-        [purchase(1, "1900000", date(2026, 1, 10)), purchase(2, "1800000", date(2027, 2, 15))],
+        [purchase(1, "2900000", date(2026, 1, 10)), purchase(2, "2800000", date(2027, 2, 15))],
         set(),
     ),
     (
         "other CPV division",
         [
-            purchase(1, "1900000", date(2026, 1, 10)),
-            purchase(2, "1800000", date(2026, 3, 1), cpv="45233000-9"),
+            purchase(1, "2900000", date(2026, 1, 10)),
+            purchase(2, "2800000", date(2026, 3, 1), cpv="45233000-9"),
         ],
         set(),
     ),
     (
         "other buyer",
         [
-            purchase(1, "1900000", date(2026, 1, 10)),
-            purchase(2, "1800000", date(2026, 3, 1), buyer="500011"),
+            purchase(1, "2900000", date(2026, 1, 10)),
+            purchase(2, "2800000", date(2026, 3, 1), buyer="500011"),
         ],
         set(),
     ),
     (
         "one far under the limit",
-        [purchase(1, "1900000", date(2026, 1, 10)), purchase(2, "300000", date(2026, 3, 1))],
+        [purchase(1, "2900000", date(2026, 1, 10)), purchase(2, "300000", date(2026, 3, 1))],
         set(),
     ),
     (
         "one above the limit",
-        [purchase(1, "1900000", date(2026, 1, 10)), purchase(2, "2500000", date(2026, 3, 1))],
+        [purchase(1, "2900000", date(2026, 1, 10)), purchase(2, "3500000", date(2026, 3, 1))],
         set(),
     ),
     (
         "works have their own limit",
         [
-            purchase(1, "1900000", date(2026, 1, 10), subject="works", cpv="45233000-9"),
-            purchase(2, "1800000", date(2026, 3, 1), subject="works", cpv="45233000-9"),
+            purchase(1, "2900000", date(2026, 1, 10), subject="works", cpv="45233000-9"),
+            purchase(2, "2800000", date(2026, 3, 1), subject="works", cpv="45233000-9"),
         ],
         set(),
     ),
     (
-        "works just under 6 M",
+        "works just under 9 M",
         [
-            purchase(1, "5000000", date(2026, 1, 10), subject="works", cpv="45233000-9"),
-            purchase(2, "4800000", date(2026, 12, 1), subject="works", cpv="45111000-8"),
+            purchase(1, "8000000", date(2026, 1, 10), subject="works", cpv="45233000-9"),
+            purchase(2, "7500000", date(2026, 12, 1), subject="works", cpv="45111000-8"),
         ],
         {1, 2},
     ),
     (
+        "before the 2025 amendment: just under 2 M",
+        [purchase(1, "1900000", date(2024, 6, 10)), purchase(2, "1800000", date(2025, 2, 1))],
+        {1, 2},
+    ),
+    (
+        "across the amendment: each just under its own day's limit",
+        [purchase(1, "1900000", date(2025, 1, 10)), purchase(2, "2800000", date(2025, 6, 1))],
+        {1, 2},
+    ),
+    (
+        "2,100,000 in 2026 is not just under the 3 M limit",
+        [purchase(1, "2100000", date(2026, 1, 10)), purchase(2, "2100000", date(2026, 6, 1))],
+        set(),
+    ),
+    (
         "a chain across 12-month windows",
         [
-            purchase(1, "1600000", date(2026, 1, 10)),
-            purchase(2, "1600000", date(2026, 10, 1)),
-            purchase(3, "1600000", date(2027, 6, 1)),
-            purchase(4, "1600000", date(2028, 9, 1)),
+            purchase(1, "2400000", date(2026, 1, 10)),
+            purchase(2, "2400000", date(2026, 10, 1)),
+            purchase(3, "2400000", date(2027, 6, 1)),
+            purchase(4, "2400000", date(2028, 9, 1)),
         ],
         {1, 2, 3},
     ),
@@ -473,8 +508,7 @@ def test_split_uses_the_signed_contract_value_and_date() -> None:
     assert rf.purchase_of(head, cancelled) is None
 
 
-def test_working_days_skip_weekends_and_czech_holidays() -> None:
-    # Friday 2026-04-03 (Good Friday) and Monday 2026-04-06 (Easter Monday) are holidays.
-    assert rf.working_days_between(date(2026, 4, 2), date(2026, 4, 7)) == 1
-    assert rf.period_end(date(2026, 3, 21), 15) == date(2026, 4, 7)
-    assert rf.add_months(date(2026, 11, 30), 3) == date(2027, 2, 28)
+def test_flag_dates_are_prague_dates() -> None:
+    """A step at 23:30 UTC on 31 March happened on 1 April in Prague."""
+    assert rf.to_date("2026-03-31T23:30:00Z") == date(2026, 4, 1)
+    assert rf.to_date("2026-03-31") == date(2026, 3, 31)

@@ -69,13 +69,16 @@ def test_ocid_numbers_count_per_buyer(client: TestClient, make_key: MakeKey) -> 
 
 
 def test_regime_from_value_and_subject(client: TestClient, make_key: MakeKey) -> None:
+    """Today's law (since 3 April 2025: 3,000,000 / 9,000,000 CZK, § 27 as amended by zákon
+    č. 69/2025 Sb.; EU threshold for municipalities 5,401,000 CZK)."""
     admin = make_key(Role.admin)
     cases = [
-        ("supplies", "2000000.00", "small_scale"),
-        ("supplies", "2000000.01", "below_threshold"),
-        ("works", "6000000.00", "small_scale"),
-        ("works", "6000000.01", "below_threshold"),
-        ("services", "90000000.00", "above_threshold"),
+        ("supplies", "3000000.00", "small_scale"),
+        ("supplies", "3000000.01", "below_threshold"),
+        ("works", "9000000.00", "small_scale"),
+        ("works", "9000000.01", "below_threshold"),
+        ("services", "5400999.99", "below_threshold"),
+        ("services", "5401000.00", "above_threshold"),
     ]
     for subject, value, regime in cases:
         response = client.post(
@@ -95,11 +98,12 @@ def test_small_scale_procedure_above_the_limit_is_422(
     admin = make_key(Role.admin)
     response = client.post(
         "/v1/procurements",
-        json=procurement_body(procedure="small_scale", estimated_value_excl_vat="2500000"),
+        json=procurement_body(procedure="small_scale", estimated_value_excl_vat="3500000"),
         headers=admin,
     )
     assert response.status_code == 422
     assert response.json()["errors"][0]["pointer"] == "/procedure"
+    assert "3000000 CZK" in response.json()["detail"]
 
 
 def test_bad_values_are_422_with_pointers(client: TestClient, make_key: MakeKey) -> None:

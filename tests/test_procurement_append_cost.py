@@ -12,7 +12,7 @@ from sqlmodel import Session
 
 from api.auth import Caller, Role
 from procurement import service
-from procurement.schemas import StepCreate
+from procurement.steptypes import StepCreate
 from tests.conftest import MakeKey
 from tests.factories_procurement import (
     ago,

@@ -27,11 +27,20 @@ from tests.factories_procurement import (
     step,
 )
 
+# The periods a two-stage procedure above the threshold breaks with a short call: the 30
+# days for requests to participate, and the 25 days for bids where the law sets them
+# (§ 59 odst. 2, § 62 odst. 2; none for competitive dialogue and innovation partnership).
 TWO_STAGE = {
-    "restricted": "bid_period_restricted_above_threshold",
-    "negotiated_with_publication": "bid_period_negotiated_with_publication_above_threshold",
-    "competitive_dialogue": "bid_period_competitive_dialogue_above_threshold",
-    "innovation_partnership": "bid_period_innovation_partnership_above_threshold",
+    "restricted": [
+        "participation_period_restricted_above_threshold",
+        "bid_period_restricted_above_threshold",
+    ],
+    "negotiated_with_publication": [
+        "participation_period_negotiated_with_publication_above_threshold",
+        "bid_period_negotiated_with_publication_above_threshold",
+    ],
+    "competitive_dialogue": ["participation_period_competitive_dialogue_above_threshold"],
+    "innovation_partnership": ["participation_period_innovation_partnership_above_threshold"],
 }
 ZZVZ_PROCEDURES = (
     "open",
@@ -46,10 +55,14 @@ VALUE = {"simplified_below_threshold": "3500000.00", "small_scale": "400000.00"}
 
 def _opening(procedure: str, *, short_bid_period: bool) -> list[dict[str, Any]]:
     """From the approval to the opened bids (bids opened on 18 March 2026)."""
-    steps = [approved(at("2026-02-02"))]
+    steps = [approved(at("2026-01-02"))]
     if procedure in TWO_STAGE:
+        # Requests to participate: 30 days from 5 January end on Wednesday 4 February;
+        # bids: 25 days from 16 February end on Friday 13 March.
         steps += [
-            notice(at("2026-02-03"), at("2026-02-13"), channel="vvz"),
+            notice(
+                at("2026-01-05"), at("2026-01-20" if short_bid_period else "2026-02-04"), "vvz"
+            ),
             invitation(at("2026-02-16"), at("2026-03-05" if short_bid_period else "2026-03-18")),
         ]
     elif procedure in ("negotiated_without_publication", "small_scale"):
@@ -144,7 +157,7 @@ def test_happy_path_has_no_findings(client: TestClient, make_key: MakeKey, proce
 
 EXPECTED_BREACHES = {
     "open": ["bid_period_open_above_threshold", "contract_after_objection_period"],
-    **{p: [rule, "contract_after_objection_period"] for p, rule in TWO_STAGE.items()},
+    **{p: [*rules, "contract_after_objection_period"] for p, rules in TWO_STAGE.items()},
     "negotiated_without_publication": ["contract_after_objection_period"],
     "simplified_below_threshold": [
         "bid_period_simplified_below_threshold_notice_published",

@@ -542,31 +542,35 @@ def split_contracts(
     dates fit in ``split_window_days`` and that together exceed the small-scale limit while
     each lies between ``split_near_share`` of it and the limit. One flag per purchase."""
     config = config or RedFlagConfig()
-    # Grouped by the limit in force on each purchase's day too: purchases on either side
-    # of a change of the § 27 limits are measured against their own limit.
-    groups: dict[tuple[str, str, bool, Decimal], list[Purchase]] = defaultdict(list)
+    # A purchase is "just under" by the limit in force on its own day; a window's total is
+    # measured against the limit in force on its latest purchase (§ 27 changed on 3 April
+    # 2025: 2,000,000 / 6,000,000 CZK before, 3,000,000 / 9,000,000 CZK since).
+    groups: dict[tuple[str, str, bool], list[Purchase]] = defaultdict(list)
     for purchase in purchases:
         limit = config.small_scale_limit(purchase.subject, purchase.on)
         if limit * config.split_near_share <= purchase.value <= limit:
             works = purchase.subject == "works"
-            groups[(purchase.buyer_code, purchase.cpv_division, works, limit)].append(purchase)
+            groups[(purchase.buyer_code, purchase.cpv_division, works)].append(purchase)
     flags: list[RedFlag] = []
-    for (buyer, division, _works, limit), members in sorted(groups.items()):
+    for (buyer, division, _works), members in sorted(groups.items()):
         members.sort(key=lambda p: (p.on, p.ocid))
         flagged: set[int] = set()
         start, total = 0, Decimal(0)
-        windows: list[tuple[int, int]] = []
+        windows: list[tuple[int, int, Decimal]] = []
         for end, purchase in enumerate(members):
             total += purchase.value
             while (purchase.on - members[start].on).days > config.split_window_days:
                 total -= members[start].value
                 start += 1
+            limit = config.small_scale_limit(purchase.subject, purchase.on)
             if end > start and total > limit:
-                windows.append((start, end))
+                windows.append((start, end, limit))
                 flagged.update(range(start, end + 1))
         for index in sorted(flagged):
             # the purchases that share a qualifying window with this one
-            related = sorted({i for s, e in windows if s <= index <= e for i in range(s, e + 1)})
+            around = [(s, e, lim) for s, e, lim in windows if s <= index <= e]
+            related = sorted({i for s, e, _ in around for i in range(s, e + 1)})
+            limit = max(lim for _, _, lim in around)
             cluster = [members[i] for i in related]
             together = sum((p.value for p in cluster), Decimal(0))
             purchase = members[index]

@@ -60,9 +60,7 @@ def _opening(procedure: str, *, short_bid_period: bool) -> list[dict[str, Any]]:
         # Requests to participate: 30 days from 5 January end on Wednesday 4 February;
         # bids: 25 days from 16 February end on Friday 13 March.
         steps += [
-            notice(
-                at("2026-01-05"), at("2026-01-20" if short_bid_period else "2026-02-04"), "vvz"
-            ),
+            notice(at("2026-01-05"), at("2026-01-20" if short_bid_period else "2026-02-04"), "vvz"),
             invitation(at("2026-02-16"), at("2026-03-05" if short_bid_period else "2026-03-18")),
         ]
     elif procedure in ("negotiated_without_publication", "small_scale"):

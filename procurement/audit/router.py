@@ -30,6 +30,7 @@ from procurement.audit.schemas import (
     RedFlagPublic,
     RuleId,
 )
+from procurement.calendar import local_date
 from procurement.schemas import ProcedureId, StatusId
 
 router = APIRouter(prefix="/v1", tags=["audit"])
@@ -285,7 +286,7 @@ def list_red_flags(
         period=period,
         after_id=after,
         limit=limit,
-        as_of=datetime.now(UTC).date(),
+        as_of=local_date(datetime.now(UTC)),
     )
     next_cursor = encode_cursor({"after": last}) if last is not None else None
     if next_cursor:

@@ -19,9 +19,7 @@ from pydantic import BaseModel, Field, create_model, model_validator
 
 from procurement import schemas as s
 
-Status = Literal[
-    "planned", "tendering", "evaluating", "awarded", "contracted", "completed", "cancelled"
-]
+Status = s.StatusId
 # The order in which statuses supersede each other: the trail's status is the furthest one
 # any of its step types reaches (a cancellation ends it whatever came before).
 STATUS_ORDER: tuple[Status, ...] = (

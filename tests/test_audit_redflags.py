@@ -512,3 +512,16 @@ def test_flag_dates_are_prague_dates() -> None:
     """A step at 23:30 UTC on 31 March happened on 1 April in Prague."""
     assert rf.to_date("2026-03-31T23:30:00Z") == date(2026, 4, 1)
     assert rf.to_date("2026-03-31") == date(2026, 3, 31)
+
+
+def test_operator_settings_override_the_law_only_where_set() -> None:
+    from api.settings import Settings
+
+    entries = published_days_after_signing(25)(happy_path("open"))
+    assert rf.RedFlagConfig.from_settings(Settings()) == rf.RedFlagConfig()
+    assert rf.procurement_flags(header(), entries, as_of=LATE) == []
+    strict = rf.RedFlagConfig.from_settings(Settings(redflag_publication_days=20))
+    flags = rf.procurement_flags(header(), entries, strict, LATE)
+    assert [(f.rule, f.details["finding_rule_id"]) for f in flags] == [
+        (rf.CONTRACT_NOT_PUBLISHED, "contract_register_30_days")
+    ]

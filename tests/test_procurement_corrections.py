@@ -123,7 +123,8 @@ def test_a_correction_of_a_correction_is_read_alike_everywhere(
     timeline = client.get(f"/v1/procurements/{ocid}/timeline").json()
     assert timeline["steps"][4]["effective_data"]["value_excl_vat"] == "1300000.00"
 
-    flags = client.get("/v1/red-flags", params={"buyer": BUYER, "rule": "paid_above_contract_value"})
+    params = {"buyer": BUYER, "rule": "paid_above_contract_value"}
+    flags = client.get("/v1/red-flags", params=params)
     ours = [f for f in flags.json()["items"] if f["ocid"] == ocid]
     assert [f["details"]["contract_value_excl_vat"] for f in ours] == ["1300000.00"]
 
@@ -138,7 +139,10 @@ def test_what_a_correction_corrects_cannot_change(client: TestClient, make_key: 
     post_step(client, admin, ocid, _correction(5, value_excl_vat="450000.00"))
     for corrected, pointer in (
         ({"corrects_seq": 4}, "/data/corrected/corrects_seq"),
-        ({"corrected": {"value_excl_vat": "minus one"}}, "/data/corrected/corrected/value_excl_vat"),
+        (
+            {"corrected": {"value_excl_vat": "minus one"}},
+            "/data/corrected/corrected/value_excl_vat",
+        ),
     ):
         response = client.post(
             f"/v1/procurements/{ocid}/steps", json=_correction(6, **corrected), headers=admin

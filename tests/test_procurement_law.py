@@ -144,7 +144,8 @@ def test_every_dated_deadline_switches_exactly_on_its_day(
     the version it replaces (or none)."""
     new = _deadline(_law(client, day), rule_id)
     old = _deadline(_law(client, day - timedelta(days=1)), rule_id)
-    assert new is not None and new["effective_from"] == day.isoformat()
+    assert new is not None
+    assert new["effective_from"] == day.isoformat()
     if old is not None:
         assert old["effective_to"] == (day - timedelta(days=1)).isoformat()
 
@@ -162,7 +163,8 @@ def test_law_table_rows_never_overlap() -> None:
     for key, spans in keyed.items():
         spans.sort()
         for (_, end), (start, _) in zip(spans, spans[1:], strict=False):
-            assert end is not None and end + timedelta(days=1) == start, key
+            assert end is not None, key
+            assert end + timedelta(days=1) == start, key
         assert spans[-1][1] is None or key[0] == "eu", key
 
 
@@ -352,9 +354,7 @@ def test_findings_carry_the_reference_and_confidence_of_their_version(
     ocid = _historical_contract(
         client, admin, started="2023-07-01", signed="2023-07-15", value="800000.00"
     )
-    (finding,) = post_step(client, admin, ocid, published(at("2023-08-01"), "profile"))[
-        "findings"
-    ]
+    (finding,) = post_step(client, admin, ocid, published(at("2023-08-01"), "profile"))["findings"]
     assert finding["legal_reference"] == "§ 219 odst. 1 zákon č. 134/2016 Sb."
     assert finding["confidence"] == "confirmed"
     assert "15 days" in finding["description"]

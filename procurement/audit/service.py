@@ -61,6 +61,7 @@ PROCUREMENT_COLUMNS = (
     "created_at",
     "steps",
     "last_entry_hash",
+    "started_on",
 )
 # Free text a person typed: the only cells the formula guard needs to look at.
 PROCUREMENT_TEXT = frozenset({2, 3, 12})
@@ -333,6 +334,7 @@ def procurements_query(dialect: str, filters: ExportFilters) -> sa.Select[Any]:
             _rfc3339(dialect, "procurements.created_at"),
             P.c.last_seq,
             P.c.last_entry_hash,
+            P.c.started_on,
         )
         .where(*_procurement_filters(filters, dates=True))
         .order_by(P.c.id)
@@ -350,6 +352,8 @@ def _procurement_record(row: Sequence[Any]) -> dict[str, Any]:
     record = dict(zip(PROCUREMENT_COLUMNS, row, strict=True))
     value = record["estimated_value_excl_vat"]
     record["estimated_value_excl_vat"] = None if value is None else f"{Decimal(value):.2f}"
+    started = record["started_on"]
+    record["started_on"] = started.isoformat() if isinstance(started, date) else started
     return record
 
 

@@ -35,6 +35,9 @@ class Municipality(SQLModel, table=True):
     lat: float
     lon: float
     population: int = Field(index=True)
+    # The municipality's IČO (identifikační číslo), when the register file gives it: it
+    # identifies the buyer in OCDS and in the contract register.
+    ico: str | None = Field(default=None, max_length=8, index=True)
 
 
 class Vendor(SQLModel, table=True):

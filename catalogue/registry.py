@@ -14,6 +14,8 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session
 
+from stdnum.cz import dic
+
 from api.db import dialect_name
 from catalogue.models import Municipality, columns
 from catalogue.service import reindex_towns
@@ -31,6 +33,8 @@ COLUMNS = (
     "lon",
     "population",
 )
+# Optional columns: ico (the municipality's IČO, 8 digits with the mod-11 check digit).
+OPTIONAL_COLUMNS = ("ico",)
 # The Czech Republic's extreme points, with a small margin (WGS84).
 LAT_RANGE = (48.5, 51.1)
 LON_RANGE = (12.0, 18.9)
@@ -84,7 +88,10 @@ def _row(record: dict[str, str | None]) -> dict[str, Any]:
     if population < 0:
         raise ValueError("population is negative")
     name = text("name")
-    return {
+    ico = (record.get("ico") or "").strip() or None
+    if ico is not None and not (re.fullmatch(r"[0-9]{8}", ico, re.ASCII) and dic.is_valid(ico)):
+        raise ValueError(f"ico {ico!r} is not an IČO (8 digits with the mod-11 check digit)")
+    row: dict[str, Any] = {
         "code": code,
         "name": name,
         "name_search": normalized_name(name),
@@ -97,6 +104,9 @@ def _row(record: dict[str, str | None]) -> dict[str, Any]:
         "lon": lon,
         "population": population,
     }
+    if "ico" in record:
+        row["ico"] = ico
+    return row
 
 
 def parse_register(data: str) -> list[dict[str, Any]]:
@@ -143,9 +153,11 @@ def upsert_municipalities(session: Session, rows: list[dict[str, Any]]) -> None:
     ]
     insert = pg_insert if dialect_name(session) == "postgresql" else sqlite_insert
     statement = insert(Municipality)
+    # A file without the optional columns leaves what the database has for them.
+    updated = COLUMNS + ("name_search",) + tuple(c for c in OPTIONAL_COLUMNS if c in rows[0])
     statement = statement.on_conflict_do_update(
         index_elements=["code"],
-        set_={c: getattr(statement.excluded, c) for c in COLUMNS + ("name_search",) if c != "code"},
+        set_={c: getattr(statement.excluded, c) for c in updated if c != "code"},
     )
     for start in range(0, len(rows), BATCH):
         session.execute(statement, rows[start : start + BATCH])

@@ -110,6 +110,7 @@ def municipality_public(m: Municipality, distance: float | None = None) -> Munic
         lon=m.lon,
         population=m.population,
         population_band=service.population_band(m.population),
+        ico=m.ico,
         distance_km=distance,
     )
 

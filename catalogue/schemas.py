@@ -83,6 +83,7 @@ class MunicipalityPublic(BaseModel):
     lon: float
     population: int
     population_band: str
+    ico: str | None = Field(default=None, description="IČO of the municipality, when known")
     distance_km: float | None = None
 
 

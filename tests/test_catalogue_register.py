@@ -12,10 +12,11 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, func, pool, select
+from sqlmodel import Session
 
 from api.migrate import upgrade
 from catalogue.models import Municipality, Pilot, Solution, Vendor
-from catalogue.registry import RegisterError, parse_register
+from catalogue.registry import RegisterError, parse_register, upsert_municipalities
 from tests.conftest import SHARED
 from tests.factories_catalogue import KNEZICE
 
@@ -115,6 +116,24 @@ def test_repeated_code_and_missing_columns_are_refused() -> None:
         parse_register(HEADER + GOOD_ROW + GOOD_ROW)
     with pytest.raises(RegisterError, match="missing columns: population"):
         parse_register(HEADER.replace(",population", "") + GOOD_ROW)
+
+
+def test_the_optional_ico_column_is_checked_and_kept(
+    session: Session, client: TestClient
+) -> None:
+    with_ico = HEADER.replace("population\n", "population,ico\n")
+    with pytest.raises(RegisterError, match="not an IČO"):
+        parse_register(with_ico + GOOD_ROW.replace("939\n", "939,00254658\n"))
+    with pytest.raises(RegisterError, match="not an IČO"):
+        parse_register(with_ico + GOOD_ROW.replace("939\n", "939,００２５４６５７\n"))
+    upsert_municipalities(
+        session, parse_register(with_ico + GOOD_ROW.replace("939\n", "939,00254657\n"))
+    )
+    assert client.get("/v1/municipalities/554979").json()["ico"] == "00254657"
+    # A newer register without the column leaves the IČO as it was.
+    upsert_municipalities(session, parse_register(HEADER + GOOD_ROW.replace(",939", ",940")))
+    town = client.get("/v1/municipalities/554979").json()
+    assert (town["population"], town["ico"]) == (940, "00254657")
 
 
 @pytest.mark.usefixtures("municipalities_register")

@@ -13,7 +13,6 @@ from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session
-
 from stdnum.cz import dic
 
 from api.db import dialect_name

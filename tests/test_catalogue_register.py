@@ -118,9 +118,7 @@ def test_repeated_code_and_missing_columns_are_refused() -> None:
         parse_register(HEADER.replace(",population", "") + GOOD_ROW)
 
 
-def test_the_optional_ico_column_is_checked_and_kept(
-    session: Session, client: TestClient
-) -> None:
+def test_the_optional_ico_column_is_checked_and_kept(session: Session, client: TestClient) -> None:
     with_ico = HEADER.replace("population\n", "population,ico\n")
     with pytest.raises(RegisterError, match="not an IČO"):
         parse_register(with_ico + GOOD_ROW.replace("939\n", "939,00254658\n"))

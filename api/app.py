@@ -29,6 +29,7 @@ from api.settings import Settings, get_settings
 from api.writer import WriteQueue
 from procurement import router as procurement_router
 from procurement.audit import router as audit_router
+from procurement.imports import router as imports_router
 from procurement.ledger import export as ledger_export
 from procurement.ledger import router as ledger_router
 from procurement.ledger import service as ledger_service
@@ -61,6 +62,7 @@ def _routers() -> list[Any]:
     routers.append(catalogue.router.router)
     routers.append(procurement_router.router)
     routers.append(audit_router.router)
+    routers.append(imports_router.router)
     routers += [ledger_router.router, ledger_router.exports_router]
     return routers
 

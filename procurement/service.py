@@ -332,6 +332,16 @@ def _check_order(proc: Procedure, step_type: str, types: set[str]) -> None:
         )
 
 
+def order_problem(proc: Procedure, step_type: str, types: set[str]) -> str | None:
+    """Why the order rules would refuse ``step_type`` after steps of ``types`` (None: they
+    allow it). An imported step is recorded anyway and carries this as its order note."""
+    try:
+        _check_order(proc, step_type, types)
+    except (StepNotAllowed, StepOutOfOrder) as refused:
+        return refused.detail
+    return None
+
+
 def _validation_errors(exc: ValidationError, prefix: str) -> list[dict[str, str]]:
     return [
         {
@@ -504,6 +514,22 @@ _PG_STEP_WITH_APPEND_KEEP_STATUS = ledger.pg_with_append(
 
 
 @dataclass(frozen=True)
+class ImportedStep:
+    """A step an official export states (a buyer profile), recorded by an import.
+
+    ``imported_from`` (the file's SHA-256, the element path, the element that dates the
+    step, ...) becomes the entry's ``imported_from`` member, so the ledger hashes it with the
+    step. The order rules are not enforced for it: an export proves only some steps (no
+    approval, say), and what it proves is recorded, never invented; the rule it breaks is
+    stored beside it as ``order_note``. ``documents`` are the export's (url, type, time: it
+    states no hash) in place of the posted ones.
+    """
+
+    imported_from: dict[str, Any]
+    documents: list[dict[str, Any]]
+
+
+@dataclass(frozen=True)
 class _AppendHead:
     """The locked procurement row: what an append reads of it."""
 
@@ -526,14 +552,19 @@ def record_step(
     caller: Caller,
     *,
     now: datetime | None = None,
+    imported: ImportedStep | None = None,
 ) -> StepRecorded:
-    """Append a step: check its order, compute its findings, write its canonical entry."""
+    """Append a step: check its order, compute its findings, write its canonical entry.
+    An ``imported`` step is recorded whatever the order rules say (see ``ImportedStep``)."""
     now = now or utcnow()
     step_type: str = step.type  # type: ignore[attr-defined]
     # Work that does not depend on the locked rows is done before the first statement
     # (on SQLite that statement takes the write lock; on PostgreSQL the row lock).
     data: dict[str, Any] = step.data.model_dump(mode="json", by_alias=True)  # type: ignore[attr-defined]
-    documents = [d.model_dump(mode="json") for d in step.documents]
+    if imported is None:
+        documents = [d.model_dump(mode="json") for d in step.documents]
+    else:
+        documents = list(imported.documents)
     occurred_at = rfc3339(step.occurred_at)
     recorded_at = rfc3339(now)
     if session.new or session.dirty or session.deleted:
@@ -558,10 +589,16 @@ def record_step(
             "/type",
         )
     types = set(procurement.step_types.split(",")) - {""}
+    imported_from: dict[str, Any] | None = None
     if step_type == "correction":
         data["corrected"] = _corrected_values(session, procurement, data)
-    else:
+    elif imported is None:
         _check_order(proc, step_type, types)
+    else:
+        imported_from = dict(imported.imported_from)
+        note = order_problem(proc, step_type, types)
+        if note is not None:
+            imported_from["order_note"] = note
 
     seq = procurement.last_seq + 1
     findings = _findings_on_record(session, procurement, proc, step_type, seq, step, data, types)
@@ -582,6 +619,10 @@ def record_step(
         "documents": documents,
         "findings": findings_json,
     }
+    if imported_from is not None:
+        # The name sorts before "leaf_index", so the entry's canonical tail of scalar chain
+        # members (which the fast verifier reads) stays as it is for every entry.
+        document["imported_from"] = imported_from
     entry_bytes: bytes = rfc8785.dumps(document)
     entry_hash = hashlib.sha256(entry_bytes).hexdigest()
     step_row: dict[str, Any] = {
@@ -719,6 +760,7 @@ def _step_public(step: EffectiveStep, row: ProcurementStep) -> StepPublic:
         documents=document["documents"],
         corrected_by=list(step.corrected_by),
         effective_data=step.data,
+        imported_from=document.get("imported_from"),
     )
 
 

@@ -375,8 +375,15 @@ def _procurement(
             reason = words.UNSUPPORTED_PROCEDURE_KINDS.get(
                 words.normalise(part.procedure_kind.value)
             )
-            planner.report(part.procedure_kind, f"part skipped: {reason or 'unknown kind'}")
-            why = f"procedure kind '{part.procedure_kind.value}': {reason or 'unknown'}"
+            kind = part.procedure_kind.value
+            planner.report(
+                part.procedure_kind, f"part skipped: {reason or 'unknown procedure kind'}"
+            )
+            why = (
+                f"procedure kind '{kind}': {reason}"
+                if reason
+                else f"procedure kind '{kind}' is unknown"
+            )
     subject = None
     if part.subject_kind is not None:
         subject = words.subject_for(part.subject_kind.value)

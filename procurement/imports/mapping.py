@@ -28,6 +28,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 from typing import Any
 
 from pydantic import ValidationError
@@ -262,6 +263,7 @@ def read_money(text: str) -> Decimal | None:
         return None
 
 
+@lru_cache(maxsize=4096)  # an export names the same firms again and again
 def read_ico(text: str) -> str | None:
     """An IČO with its mod-11 check digit; leading zeros some exports drop are restored."""
     value = text.strip().replace(" ", "")

@@ -178,23 +178,30 @@ class BuyerProfile:
 
 
 class _Node:
-    """An element with its path; children looked up by lower-case local name."""
+    """An element with its path; children looked up by lower-case local name (indexed on
+    the first lookup)."""
 
-    __slots__ = ("element", "path")
+    __slots__ = ("_children", "element", "path")
 
     def __init__(self, element: etree._Element, path: str) -> None:
         self.element = element
         self.path = path
+        self._children: dict[str, list[tuple[str, etree._Element]]] | None = None
+
+    def _index(self) -> dict[str, list[tuple[str, etree._Element]]]:
+        if self._children is None:
+            index: dict[str, list[tuple[str, etree._Element]]] = {}
+            for child in self.element:
+                tag = child.tag
+                if not isinstance(tag, str):
+                    continue
+                local = tag.rsplit("}", 1)[-1]  # "{namespace}name" or "name"
+                index.setdefault(local.lower(), []).append((local, child))
+            self._children = index
+        return self._children
 
     def all(self, name: str) -> Iterator[_Node]:
-        position = 0
-        for child in self.element:
-            if not isinstance(child.tag, str):
-                continue
-            local = etree.QName(child).localname
-            if local.lower() != name:
-                continue
-            position += 1
+        for position, (local, child) in enumerate(self._index().get(name, ()), start=1):
             step = f"{local}[{position}]" if name in _REPEATING else local
             yield _Node(child, f"{self.path}/{step}")
 

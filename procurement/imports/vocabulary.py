@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 from typing import Literal
 
 _SPACES = re.compile(r"\s+")
 
 
+@lru_cache(maxsize=4096)  # the same kinds, states and types recur in every part
 def normalise(text: str) -> str:
     """Lower case, diacritics removed, runs of white space as one space."""
     decomposed = unicodedata.normalize("NFKD", text)

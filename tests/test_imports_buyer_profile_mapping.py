@@ -394,3 +394,28 @@ def test_a_zakazka_of_neither_structure_is_listed_unreadable() -> None:
             "neither a VZ element (2016) nor id_objektu (current structure)",
         ),
     )
+
+
+def test_a_document_whose_url_is_not_http_is_reported_not_recorded() -> None:
+    plan = plans(
+        changed(
+            current_export(),
+            "<url>https://profil.abertamy.example/vz/P24V00000001/zprava.pdf</url>",
+            "<url>javascript:alert(1)</url>",
+        )
+    )["P24V00000001-1"]
+    assert "report_published" not in step_types(plan)
+    assert [(u.element, u.value) for u in plan.unknown] == [("url", "javascript:alert(1)")]
+    assert all("javascript" not in str(s.facts()) for s in plan.steps)
+
+
+def test_names_and_titles_are_read_as_one_line_of_text() -> None:
+    plan = plans(
+        changed(
+            current_export(),
+            "<nazev_subjektu>Lampy a.s.</nazev_subjektu>",
+            "<nazev_subjektu>Lampy\n   a.s.\u202e</nazev_subjektu>",
+        )
+    )["P24V00000001-1"]
+    bids = next(s for s in plan.steps if s.type == "bids_opened").facts()["data"]["bids"]
+    assert bids[1]["name"] == "Lampy a.s."

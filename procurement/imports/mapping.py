@@ -24,12 +24,14 @@ What the export states is recorded; what it does not state is never made up:
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 from typing import Any
+from urllib.parse import urlsplit
 
 from pydantic import ValidationError
 from stdnum.cz import dic
@@ -493,6 +495,10 @@ def _steps(planner: _Planner, procedure_id: str) -> None:
         if url is None:
             planner.skip(document.path, f"a document ({kind})", "it states no URL")
             continue
+        if not is_http_url(url):
+            assert document.url is not None
+            planner.report(document.url, "document not recorded (not an http(s) URL)")
+            continue
         record = _document_record(document, moment)
         documents.setdefault(kind, []).append((moment, document, record))
     for found in documents.values():
@@ -546,8 +552,8 @@ def _steps(planner: _Planner, procedure_id: str) -> None:
 
 def _document_record(document: Document, moment: datetime) -> dict[str, Any]:
     """A document as the export lists it: url, type, time (it states no hash or size)."""
-    type_text = document.type.value if document.type else ""
-    title = document.name.value if document.name else type_text
+    type_text = plain_text(document.type.value) if document.type else ""
+    title = plain_text(document.name.value) if document.name else type_text
     record: dict[str, Any] = {
         "title": (title or "document")[:300],
         "url": document.url.value if document.url else None,
@@ -555,8 +561,31 @@ def _document_record(document: Document, moment: datetime) -> dict[str, Any]:
         "published_at": rfc3339(moment),
     }
     if document.version is not None:
-        record["version"] = document.version.value[:20]
+        record["version"] = plain_text(document.version.value)[:20]
     return record
+
+
+def plain_text(text: str) -> str:
+    """One line of text: control and format characters (line breaks, bidi overrides) are
+    dropped, runs of white space kept as one space."""
+    kept = "".join(" " if c.isspace() else c for c in text if not _invisible(c))
+    return " ".join(kept.split())
+
+
+def _invisible(character: str) -> bool:
+    return not character.isspace() and unicodedata.category(character).startswith("C")
+
+
+def is_http_url(url: str) -> bool:
+    """An http(s) URL with a host, without spaces or control characters (as step data
+    requires of a URL)."""
+    parts = urlsplit(url)
+    return (
+        parts.scheme in ("http", "https")
+        and bool(parts.netloc)
+        and len(url) <= 2000
+        and not any(c.isspace() or ord(c) < 32 for c in url)
+    )
 
 
 def _dated_by(document: Document) -> str:
@@ -675,7 +704,7 @@ def _bidders(planner: _Planner, participants: Iterable[Participant]) -> list[dic
     for participant in participants:
         ico = planner.ico(participant.subject.ico, "bids not recorded (not a valid IČO)")
         price = planner.money(participant.price_excl_vat, "bids not recorded (unreadable price)")
-        name = participant.subject.name.value if participant.subject.name else None
+        name = plain_text(participant.subject.name.value) if participant.subject.name else None
         if ico is None or price is None or name is None:
             missing = "IČO" if ico is None else "price excl. VAT" if price is None else "name"
             return f"participant {participant.path} has no valid {missing}"
@@ -768,7 +797,7 @@ def _selection_and_contract(
     value = None
     if supplier is not None:
         ico = planner.ico(supplier.subject.ico, "selection and contract not recorded")
-        name = supplier.subject.name.value if supplier.subject.name else None
+        name = plain_text(supplier.subject.name.value) if supplier.subject.name else None
         value = planner.money(supplier.contract_value_excl_vat, "contract not recorded")
     for meta in metadata:
         if value is None:
@@ -777,7 +806,7 @@ def _selection_and_contract(
             for party in meta.parties:
                 party_ico = read_ico(party.ico.value) if party.ico else None
                 if party_ico is not None and party_ico != buyer_ico:
-                    ico, name = party_ico, party.name.value if party.name else None
+                    ico, name = party_ico, plain_text(party.name.value) if party.name else None
                     break
     selections = documents.get("selection", [])
     if supplier is not None and ico is not None and name is not None:

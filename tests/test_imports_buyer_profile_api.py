@@ -305,6 +305,26 @@ def test_a_contradicting_export_is_a_conflict_and_rewrites_nothing(
     )
 
 
+def test_a_part_the_service_refuses_is_skipped_and_the_others_are_written(
+    client: TestClient, officer: dict[str, str]
+) -> None:
+    # A direct award (small-scale procedure) of 2.5 M CZK supplies in February 2025 lies
+    # above the small-scale limit of its day (2 M): the service refuses to open it.
+    refused = changed(
+        current_export(),
+        "<smluvni_cena_bez_DPH>180000.00</smluvni_cena_bez_DPH>",
+        "<smluvni_cena_bez_DPH>2500000.00</smluvni_cena_bez_DPH>",
+    )
+    report = post_import(client, officer, refused)
+    direct = item(report, "P25V00000007")
+    assert (direct["outcome"], direct["ocid"], direct["steps_recorded"]) == ("skipped", None, 0)
+    assert "only for small_scale contracts" in direct["reason"]
+    assert (report["created"], report["steps_recorded"]) == (IMPORTED - 1, STEPS - 2)
+    assert tree_size(client) == STEPS - 2
+    listed = client.get("/v1/procurements", params={"buyer_code": BUYER, "limit": 200}).json()
+    assert len(listed["items"]) == IMPORTED - 1
+
+
 def test_the_2016_structure_imports_with_the_subject_named(
     client: TestClient, officer: dict[str, str]
 ) -> None:

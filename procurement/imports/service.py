@@ -1,8 +1,9 @@
 """Importing a buyer profile export into the trail: idempotent and append-only.
 
 ``open_import`` reads and checks a file and plans each of its parts (``mapping``);
-``BuyerProfileImport.import_batch`` writes a batch of parts in the caller's transaction,
-each part all or nothing (a savepoint), and ``report`` says what happened. Services flush,
+``BuyerProfileImport.import_batch`` writes a batch of parts in the caller's transaction
+(in one savepoint, written again without a part the service refuses: no part is ever half
+written), and ``report`` says what happened. Services flush,
 never commit: the API route commits the whole file at once, the CLI one batch at a time.
 
 * A part is matched to a procurement imported before by its ids on the profile
@@ -127,64 +128,63 @@ class BuyerProfileImport:
         plans: Sequence[PartPlan],
         progress: Callable[[int], object] | None = None,
     ) -> None:
-        """Write ``plans`` in the session's transaction (a dry run rolls them back)."""
-        # The ledger head first: every transaction that appends takes its locks in this
-        # order (the head, then procurement rows; see procurement.service).
-        batch = session.begin_nested() if self.dry_run else None
-        ledger.next_leaf_index(session)
-        existing = repository.imported_procurements(session, self.buyer_code)
-        recorded = 0
-        for plan in plans:
-            item = self._import_part(session, plan, existing)
-            recorded += item.steps_recorded
-            self.items.append(item)
-            if progress is not None:
-                progress(1)
-        if batch is not None:
-            batch.rollback()
-            for item in self.items:
+        """Write ``plans`` in the session's transaction, in one savepoint. A part the service
+        refuses (a regime its procedure does not allow, a CPV code outside the imported
+        list, ...) rolls the savepoint back, and the batch is written again without it: no
+        part is ever half written. A dry run rolls the savepoint back at the end."""
+        refused: dict[int, str] = {}
+        while True:
+            items: list[ImportedItem] = []
+            conflicts: list[ImportConflict] = []
+            failed: tuple[int, str] | None = None
+            savepoint = session.begin_nested()
+            try:
+                # The ledger head first: every transaction that appends takes its locks in
+                # this order (the head, then procurement rows; see procurement.service).
+                ledger.next_leaf_index(session)
+                existing = repository.imported_procurements(session, self.buyer_code)
+                for index, plan in enumerate(plans):
+                    if index in refused:
+                        items.append(_item(plan, refused[index]))
+                        continue
+                    try:
+                        items.append(self._import_part(session, plan, existing, conflicts))
+                    except AppError as error:
+                        failed = (index, error.detail)
+                        break
+            except BaseException:
+                savepoint.rollback()
+                raise
+            if failed is None:
+                break
+            savepoint.rollback()
+            refused[failed[0]] = failed[1]
+        if self.dry_run:
+            savepoint.rollback()
+            for item in items:
                 if item.outcome == "created":
                     item.ocid = None
-        elif recorded:
-            checkpoint = ledger.checkpoint_now(session)
-            self.checkpoint_tree_size = checkpoint.tree_size if checkpoint else None
+        else:
+            savepoint.commit()
+            if any(item.steps_recorded for item in items):
+                checkpoint = ledger.checkpoint_now(session)
+                self.checkpoint_tree_size = checkpoint.tree_size if checkpoint else None
+        self.items += items
+        self.conflicts += conflicts
+        if progress is not None:
+            progress(len(plans))
 
     def _import_part(
         self,
         session: Session,
         plan: PartPlan,
         existing: dict[repository.PartKey, repository.ImportedProcurement],
+        conflicts: list[ImportConflict],
     ) -> ImportedItem:
-        item = ImportedItem(
-            path=plan.part.path,
-            buyer_profile_procurement_id=plan.part.procurement_id.value,
-            buyer_profile_part_id=plan.part.part_id.value if plan.part.part_id else None,
-            title=plan.title,
-            outcome="skipped",
-            ocid=None,
-            reason=plan.skipped,
-        )
+        item = _item(plan, plan.skipped)
         if plan.create is None:
             return item
-        conflicts: list[ImportConflict] = []
-        try:
-            with session.begin_nested():
-                created = self._write_part(session, plan, existing, item, conflicts)
-        except AppError as refused:
-            # The service refused it (a regime the procedure does not allow, a CPV code
-            # outside the imported list, ...): nothing of the part is written.
-            return item.model_copy(
-                update={
-                    "outcome": "skipped",
-                    "ocid": None,
-                    "reason": refused.detail,
-                    "steps_recorded": 0,
-                    "steps_unchanged": 0,
-                    "conflicts": 0,
-                    "order_notes": [],
-                }
-            )
-        self.conflicts += conflicts
+        created = self._write_part(session, plan, existing, item, conflicts)
         if created is not None:  # a later part with the same ids appends to it
             existing[plan.key] = created
         return item
@@ -308,6 +308,19 @@ class BuyerProfileImport:
             items=list(items),
             checkpoint_tree_size=self.checkpoint_tree_size,
         )
+
+
+def _item(plan: PartPlan, reason: str | None) -> ImportedItem:
+    """A part's item before it is written (skipped, with ``reason``, unless it is)."""
+    return ImportedItem(
+        path=plan.part.path,
+        buyer_profile_procurement_id=plan.part.procurement_id.value,
+        buyer_profile_part_id=plan.part.part_id.value if plan.part.part_id else None,
+        title=plan.title,
+        outcome="skipped",
+        ocid=None,
+        reason=reason,
+    )
 
 
 def _count(items: Iterable[ImportedItem], outcome: str) -> int:

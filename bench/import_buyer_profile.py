@@ -1,25 +1,27 @@
 """A buyer profile import beside the same steps appended over HTTP by 16 clients, as a ratio.
 
     python bench/import_buyer_profile.py [--pg-url URL] [--procurements 1000]
-                                         [--batch-size 100] [--skip-sqlite]
+                                         [--batch-size 100] [--rounds 4] [--skip-sqlite]
 
 Generates a buyer profile export (the current structure) of N procurements, each proving ten
 steps (publication, tender documents, a clarification, the bids, the selection, the contract,
-its publication, the written report and two years of payments). Then, on each database:
+its publication, the written report and two years of payments). Then, on each database kind,
+with two new databases:
 
-1. import: what ``smartsteps import buyer-profile`` does, in this process: read and plan
-   the file, then write it in batches (one transaction and one signed checkpoint each);
-   timed from the bytes to the last commit. Rate: the steps recorded per second.
-2. HTTP: on a new database of the same kind, a real uvicorn server (one worker) and 16
-   clients, each opening its share of the same procurements (``POST /v1/procurements``)
-   and posting their steps in order (``POST /steps``). The order rules make each trail start
-   with an approval the export does not prove (the import records without it), so every
-   procurement gets one more step over HTTP; the documents are left out (the export gives
-   no hash, which a posted document needs). Rate: every step posted per second, approvals
-   included (which favours HTTP).
+1. import: what ``smartsteps import buyer-profile`` does, in this process: the file read and
+   planned once, then written in batches (one transaction and one signed checkpoint each).
+   Rate: the steps recorded per second, the reading and planning included.
+2. HTTP: a real uvicorn server (one worker) and 16 clients, each opening its share of the
+   same procurements (``POST /v1/procurements``) and posting their steps in order
+   (``POST /steps``). The order rules make each trail start with an approval the export
+   does not prove (the import records without it), so every procurement gets one more step
+   over HTTP; the documents are left out (the export gives no hash, which a posted document
+   needs). Rate: every step posted per second, approvals included (which favours HTTP).
 
-PostgreSQL (``--pg-url``): the public schema of that database is dropped and made again
-before each run; point it at a scratch database.
+The two take turns over ``--rounds`` shares of the procurements (the machine is shared: a
+change of its load falls on both), each round's rates and the totals are printed.
+``--pg-url`` names a PostgreSQL server and a role that may create databases: the bench
+creates two scratch databases there and drops them at the end.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ import sys
 import tempfile
 import threading
 import time
+import uuid
 from collections.abc import Iterator
 from datetime import date, timedelta
 from pathlib import Path
@@ -38,6 +41,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import httpx  # noqa: E402
 from sqlalchemy import create_engine, pool, text  # noqa: E402
+from sqlalchemy.engine import make_url  # noqa: E402
 from sqlmodel import Session  # noqa: E402
 
 from api.auth import Caller, Role, issue_key  # noqa: E402
@@ -136,17 +140,17 @@ def buyer_profile(procurements: int) -> bytes:
 # --- databases ---------------------------------------------------------------------------------
 
 
-def fresh_database(kind: str, tmp: Path, pg_url: str | None, name: str) -> str:
+def fresh_database(kind: str, tmp: Path, pg_url: str | None, name: str, pg_name: str) -> str:
+    """A new, migrated database with the buyer in the register."""
     if kind == "sqlite":
         url = f"sqlite:///{tmp / name}.sqlite3"
     else:
         assert pg_url is not None
-        url = pg_url
-        engine = create_engine(url, poolclass=pool.NullPool)
-        with engine.begin() as connection:
-            connection.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
-            connection.execute(text("CREATE SCHEMA public"))
-        engine.dispose()
+        admin = create_engine(pg_url, poolclass=pool.NullPool, isolation_level="AUTOCOMMIT")
+        with admin.connect() as connection:
+            connection.execute(text(f'CREATE DATABASE "{pg_name}"'))
+        admin.dispose()
+        url = make_url(pg_url).set(database=pg_name).render_as_string(hide_password=False)
     upgrade(url)
     register = tmp / "register.csv"
     register.write_text(REGISTER_ROW, encoding="utf-8")
@@ -158,35 +162,54 @@ def fresh_database(kind: str, tmp: Path, pg_url: str | None, name: str) -> str:
     return url
 
 
+def drop_databases(kind: str, pg_url: str | None, names: list[str]) -> None:
+    if kind != "postgresql":
+        return
+    assert pg_url is not None
+    admin = create_engine(pg_url, poolclass=pool.NullPool, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        for name in names:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
 # --- 1. the import ---------------------------------------------------------------------------
 
 
-def bench_import(
-    url: str, data_dir: Path, export: bytes, batch_size: int
-) -> tuple[float, int, list[PartPlan]]:
-    """(seconds, steps recorded, the plans): bytes to the last commit, as the CLI runs it."""
-    settings = Settings(database_url=url, data_dir=data_dir)
-    ledger_service.configure_from(settings)
-    engine = make_engine(settings)
-    writer = engine.execution_options(sqlite_begin="IMMEDIATE")
-    caller = Caller(key_id="bench-import", role=Role.admin)
-    began = time.perf_counter()
-    with Session(engine, expire_on_commit=False) as session:
-        run = open_import(
-            session, export, caller, buyer_code=BUYER, ocid_prefix=settings.ocid_prefix
-        )
-    planned = time.perf_counter()
-    for batch in plans_in_batches(run.plans, batch_size):
-        with Session(writer, expire_on_commit=False) as session:
-            run.import_batch(session, batch)
-            session.commit()
-    elapsed = time.perf_counter() - began
-    engine.dispose()
-    report = run.report()
-    if report.skipped or report.conflicts:
-        raise RuntimeError(f"the generated profile did not import: {report.items[0]}")
-    print(f"    read and planned in {planned - began:.2f} s")
-    return elapsed, report.steps_recorded, run.plans
+class Importer:
+    """What ``smartsteps import buyer-profile`` does, in this process: the file read and
+    planned once (timed), then written in batches of one transaction each."""
+
+    def __init__(self, url: str, data_dir: Path, export: bytes, batch_size: int) -> None:
+        settings = Settings(database_url=url, data_dir=data_dir)
+        ledger_service.configure_from(settings)
+        self.engine = make_engine(settings)
+        self.writer = self.engine.execution_options(sqlite_begin="IMMEDIATE")
+        self.batch_size = batch_size
+        caller = Caller(key_id="bench-import", role=Role.admin)
+        began = time.perf_counter()
+        with Session(self.engine, expire_on_commit=False) as session:
+            self.run = open_import(
+                session, export, caller, buyer_code=BUYER, ocid_prefix=settings.ocid_prefix
+            )
+        self.plan_seconds = time.perf_counter() - began
+
+    def write(self, plans: list[PartPlan]) -> tuple[float, int]:
+        """(seconds, steps recorded) for these parts, to their last commit."""
+        done = len(self.run.items)
+        began = time.perf_counter()
+        for batch in plans_in_batches(plans, self.batch_size):
+            with Session(self.writer, expire_on_commit=False) as session:
+                self.run.import_batch(session, batch)
+                session.commit()
+        elapsed = time.perf_counter() - began
+        written = self.run.items[done:]
+        if any(i.outcome != "created" for i in written) or self.run.conflicts:
+            raise RuntimeError(f"the generated profile did not import: {written[0]}")
+        return elapsed, sum(i.steps_recorded for i in written)
+
+    def close(self) -> None:
+        self.engine.dispose()
 
 
 # --- 2. the same steps over HTTP ----------------------------------------------------------------
@@ -205,22 +228,26 @@ def _bodies(plan: PartPlan) -> Iterator[dict[str, Any]]:
         yield {"type": step.type, "occurred_at": facts["occurred_at"], "data": facts["data"]}
 
 
-def bench_http(url: str, data_dir: Path, plans: list[PartPlan]) -> tuple[float, int]:
-    """(seconds, steps posted) for 16 clients opening the procurements and posting their
-    steps through one uvicorn worker."""
+def admin_key(url: str, data_dir: Path) -> dict[str, str]:
     engine = make_engine(Settings(database_url=url, data_dir=data_dir))
     with Session(engine) as session:
         secret = issue_key(session, role=Role.admin, label="bench").secret
         session.commit()
     engine.dispose()
-    headers = {"Authorization": f"Bearer {secret}"}
-    env = {"SMARTSTEPS_DATABASE_URL": url, "SMARTSTEPS_DATA_DIR": str(data_dir), **HIGH_LIMITS}
+    return {"Authorization": f"Bearer {secret}"}
+
+
+def post_over_http(
+    base_url: str, headers: dict[str, str], plans: list[PartPlan]
+) -> tuple[float, int]:
+    """(seconds, steps posted) for 16 clients opening these procurements and posting their
+    steps in order."""
     shares = [plans[k::CLIENTS] for k in range(CLIENTS)]
     posted = [0] * CLIENTS
     errors: list[str] = []
     gate = threading.Barrier(CLIENTS + 1)
 
-    def client(k: int, base_url: str) -> None:
+    def client(k: int) -> None:
         with httpx.Client(base_url=base_url, headers=headers, timeout=120) as http:
             gate.wait()
             for plan in shares[k]:
@@ -237,48 +264,91 @@ def bench_http(url: str, data_dir: Path, plans: list[PartPlan]) -> tuple[float, 
                         return
                     posted[k] += 1
 
-    with running_server(env) as server:
-        threads = [
-            threading.Thread(target=client, args=(k, server.base_url)) for k in range(CLIENTS)
-        ]
-        for thread in threads:
-            thread.start()
-        gate.wait()
-        began = time.perf_counter()
-        for thread in threads:
-            thread.join()
-        elapsed = time.perf_counter() - began
+    threads = [threading.Thread(target=client, args=(k,)) for k in range(CLIENTS)]
+    for thread in threads:
+        thread.start()
+    gate.wait()
+    began = time.perf_counter()
+    for thread in threads:
+        thread.join()
+    elapsed = time.perf_counter() - began
     if errors:
         raise RuntimeError(f"{len(errors)} failed requests, e.g. {errors[0]}")
     return elapsed, sum(posted)
 
 
+def bench(kind: str, export: bytes, args: argparse.Namespace) -> None:
+    """Import and HTTP take turns over ``rounds`` shares of the procurements (the machine is
+    shared: a change of its load falls on both); the totals are compared."""
+    tmp = Path(tempfile.mkdtemp(prefix=f"ss-bench-import-{kind}-"))
+    for folder in ("import", "http"):
+        (tmp / folder).mkdir()
+    suffix = uuid.uuid4().hex[:8]
+    names = [f"ss_import_bench_{suffix}", f"ss_import_bench_http_{suffix}"]
+    import_url = fresh_database(kind, tmp, args.pg_url, "import", names[0])
+    http_url = fresh_database(kind, tmp, args.pg_url, "http", names[1])
+    importer = Importer(import_url, tmp / "import", export, args.batch_size)
+    plans = importer.run.plans
+    size = -(-len(plans) // args.rounds)
+    env = {"SMARTSTEPS_DATABASE_URL": http_url, "SMARTSTEPS_DATA_DIR": str(tmp / "http")}
+    headers = admin_key(http_url, tmp / "http")
+    imported = [importer.plan_seconds, 0.0]
+    over_http = [0.0, 0.0]
+    print(f"[{kind}] read and planned in {importer.plan_seconds:.2f} s")
+    try:
+        with running_server({**env, **HIGH_LIMITS}) as server:
+            for k in range(args.rounds):
+                chunk = plans[k * size : (k + 1) * size]
+                turns = ["import", "http"] if k % 2 == 0 else ["http", "import"]
+                result = {}
+                for turn in turns:
+                    if turn == "import":
+                        result[turn] = importer.write(chunk)
+                    else:
+                        result[turn] = post_over_http(server.base_url, headers, chunk)
+                (i_s, i_n), (h_s, h_n) = result["import"], result["http"]
+                imported[0] += i_s
+                imported[1] += i_n
+                over_http[0] += h_s
+                over_http[1] += h_n
+                print(
+                    f"[{kind}]   round {k + 1}: import {i_n / i_s:6.0f} steps/s, "
+                    f"HTTP {h_n / h_s:6.0f} steps/s, ratio {(i_n / i_s) / (h_n / h_s):.1f}x"
+                )
+    finally:
+        importer.close()
+        drop_databases(kind, args.pg_url, names)
+    import_rate = imported[1] / imported[0]
+    http_rate = over_http[1] / over_http[0]
+    print(
+        f"[{kind}] import      : {imported[1]:6.0f} steps in {imported[0]:6.2f} s = "
+        f"{import_rate:6.0f} steps/s (reading and planning included)"
+    )
+    print(
+        f"[{kind}] HTTP, 16 clients: {over_http[1]:6.0f} steps in {over_http[0]:6.2f} s = "
+        f"{http_rate:6.0f} steps/s (approvals included; {len(plans)} procurements opened)"
+    )
+    print(f"[{kind}] ratio import / HTTP: {import_rate / http_rate:.1f}x")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--pg-url", default=None, help="a scratch PostgreSQL database")
+    parser.add_argument(
+        "--pg-url",
+        default=None,
+        help="a PostgreSQL server (a role that may "
+        "create databases); the bench creates and drops its own",
+    )
     parser.add_argument("--procurements", type=int, default=1000)
     parser.add_argument("--batch-size", type=int, default=100)
+    parser.add_argument("--rounds", type=int, default=4)
     parser.add_argument("--skip-sqlite", action="store_true")
     args = parser.parse_args()
     export = buyer_profile(args.procurements)
     print(f"buyer profile: {args.procurements} procurements, {len(export):,} bytes")
     kinds = ([] if args.skip_sqlite else ["sqlite"]) + (["postgresql"] if args.pg_url else [])
     for kind in kinds:
-        tmp = Path(tempfile.mkdtemp(prefix=f"ss-bench-import-{kind}-"))
-        (tmp / "import").mkdir()
-        (tmp / "http").mkdir()
-        url = fresh_database(kind, tmp, args.pg_url, "import")
-        seconds, steps, plans = bench_import(url, tmp / "import", export, args.batch_size)
-        imported = steps / seconds
-        print(f"[{kind}] import      : {steps} steps in {seconds:.2f} s = {imported:8.0f} steps/s")
-        url = fresh_database(kind, tmp, args.pg_url, "http")
-        seconds, posted = bench_http(url, tmp / "http", plans)
-        over_http = posted / seconds
-        print(
-            f"[{kind}] HTTP (16 clients): {posted} steps in {seconds:.2f} s = "
-            f"{over_http:8.0f} steps/s (with {args.procurements} procurements opened)"
-        )
-        print(f"[{kind}] ratio import / HTTP: {imported / over_http:.1f}x")
+        bench(kind, export, args)
 
 
 if __name__ == "__main__":

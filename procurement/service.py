@@ -20,7 +20,7 @@ from typing import Any
 
 import rfc8785
 from pydantic import ValidationError
-from sqlalchemy import bindparam, func
+from sqlalchemy import bindparam, func, or_
 from sqlalchemy import insert as sa_insert
 from sqlalchemy import select as sa_select
 from sqlalchemy import update as sa_update
@@ -266,26 +266,21 @@ def _effective(
     session: Session, procurement_id: int, seqs: set[int], corrected: bool
 ) -> dict[int, EffectiveStep]:
     """Steps ``seqs`` with their effective data: when the trail has corrections
-    (``corrected``), all of them are read with the steps and applied (trail.py)."""
-    where: Any = col(ProcurementStep.seq).in_(seqs)
-    if corrected:
-        where = where | (col(ProcurementStep.type) == "correction")
-    steps = effective_steps(_entries(session, procurement_id, where))
+    (``corrected``), all of them are read with the steps and applied (trail.py).
+    Part of an append (which has flushed): built-once Core statements."""
+    statement = _STEP_ENTRIES_AND_CORRECTIONS if corrected else _STEP_ENTRIES
+    rows = session.connection().execute(statement, {"pid": procurement_id, "seqs": sorted(seqs)})
+    steps = effective_steps(_entry_document(raw) for (raw,) in rows)
     return {s.seq: s for s in steps if s.seq in seqs}
 
 
 def _latest_seqs(session: Session, procurement_id: int, step_types: set[str]) -> dict[str, int]:
-    """The seq of the latest step of each type in ``step_types``."""
+    """The seq of the latest step of each type in ``step_types`` (part of an append)."""
     if not step_types:
         return {}
-    rows = session.exec(
-        select(ProcurementStep.type, func.max(ProcurementStep.seq))
-        .where(
-            ProcurementStep.procurement_id == procurement_id,
-            col(ProcurementStep.type).in_(step_types),
-        )
-        .group_by(col(ProcurementStep.type))
-    ).all()
+    rows = session.connection().execute(
+        _LATEST_SEQS, {"pid": procurement_id, "types": sorted(step_types)}
+    )
     return {str(t): int(seq) for t, seq in rows}
 
 
@@ -472,6 +467,32 @@ _SELECT_FOR_APPEND = (
     .with_for_update()
 )
 _INSERT_STEP = sa_insert(_STEPS)
+_LEDGER_ENTRIES = LedgerEntry.__table__  # type: ignore[attr-defined]
+# The reads an append's findings make: the latest step of the types its periods start from,
+# and the entries of those steps (with the trail's corrections, when it has any).
+_LATEST_SEQS = (
+    sa_select(_STEPS.c.type, func.max(_STEPS.c.seq))
+    .where(
+        _STEPS.c.procurement_id == bindparam("pid"),
+        _STEPS.c.type.in_(bindparam("types", expanding=True)),
+    )
+    .group_by(_STEPS.c.type)
+)
+
+
+def _entries_of_steps(condition: Any) -> Any:
+    return (
+        sa_select(_LEDGER_ENTRIES.c.entry_bytes)
+        .join(_STEPS, _STEPS.c.leaf_index == _LEDGER_ENTRIES.c.leaf_index)
+        .where(_STEPS.c.procurement_id == bindparam("pid"), condition)
+        .order_by(_STEPS.c.seq)
+    )
+
+
+_STEP_ENTRIES = _entries_of_steps(_STEPS.c.seq.in_(bindparam("seqs", expanding=True)))
+_STEP_ENTRIES_AND_CORRECTIONS = _entries_of_steps(
+    or_(_STEPS.c.seq.in_(bindparam("seqs", expanding=True)), _STEPS.c.type == "correction")
+)
 _STEP_COLUMNS = (
     "procurement_id",
     "seq",

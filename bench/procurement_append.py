@@ -26,7 +26,6 @@ from sqlalchemy import event, text  # noqa: E402
 
 from api.auth import Caller, Role  # noqa: E402
 from api.db import EngineDatabase, make_engine  # noqa: E402
-from api.migrate import upgrade  # noqa: E402
 from api.settings import Settings  # noqa: E402
 from procurement import service  # noqa: E402
 from procurement.schemas import ProcurementCreate  # noqa: E402
@@ -52,7 +51,9 @@ def main() -> None:
         from tests.conftest import reset_postgres
 
         reset_postgres(url)
-    upgrade(url)
+    from tests.conftest import upgrade_with_register
+
+    upgrade_with_register(url)  # procurements name their buyer from the register
     database = EngineDatabase(make_engine(settings))
 
     # Baseline: raw single-row INSERT + COMMIT on the same database.

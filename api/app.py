@@ -18,12 +18,13 @@ from fastapi.staticfiles import StaticFiles
 import api.metadata  # noqa: F401  (every table, before anything touches the database)
 import catalogue.router
 from api import health, keys_router
+from api.auth import CallerMiddleware
 from api.db import Database, EngineDatabase, make_engine
 from api.errors import PROBLEM_MEDIA_TYPE, install_error_handlers
 from api.idempotency import IdempotentReplay
 from api.middleware import BodyLimitMiddleware
 from api.pagination import load_secret, set_cursor_secret
-from api.ratelimit import AnonymousRateLimitMiddleware, RateLimits
+from api.ratelimit import RateLimits
 from api.routes import api_routes, is_guarded
 from api.settings import Settings, get_settings
 from api.writer import WriteQueue
@@ -103,8 +104,9 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     app.state.rate_limits = RateLimits.of(
         settings.rate_limit_per_key, settings.rate_limit_anonymous, settings.rate_limit_exports
     )
-    app.add_middleware(AnonymousRateLimitMiddleware, limits=app.state.rate_limits)
+    # The last added runs first: the caller is identified and charged before a body is read.
     app.add_middleware(BodyLimitMiddleware, limit=settings.body_limit_bytes)
+    app.add_middleware(CallerMiddleware, limits=app.state.rate_limits)
 
     for router in _routers():
         app.include_router(router)
@@ -155,8 +157,8 @@ def openapi_schema(app: FastAPI) -> dict[str, Any]:
                 extra.append("422")
             if (path, method) in guarded:
                 extra += ["401", "403"]
-            elif operation.get("security"):
-                extra.append("401")
+            elif path.startswith("/v1/"):
+                extra.append("401")  # a key that is sent must be valid, on every route
             for status in extra:
                 responses.setdefault(status, {"description": _describe(status)})
             for status, response in responses.items():
@@ -174,7 +176,8 @@ def openapi_schema(app: FastAPI) -> dict[str, Any]:
 def _describe(status: str) -> str:
     return {
         "400": "Bad request (malformed JSON, a cursor not issued by this service, ...)",
-        "401": "Missing, unknown, revoked or expired API key",
+        "401": "An API key that is unknown, revoked or expired, or one this route needs "
+        "and did not get",
         "403": "The key's role or scope does not allow this",
         "413": "The body is larger than the configured limit",
         "429": "Too many requests; see Retry-After",

@@ -9,14 +9,13 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from fastapi.responses import JSONResponse, StreamingResponse
-from fastapi.security import HTTPAuthorizationCredentials
 
 from api.auth import (
     AdminDep,
     Caller,
     OfficerOrAdminDep,
     VendorOrAdminDep,
-    optional_caller,
+    request_caller,
 )
 from api.csvexport import content_disposition
 from api.db import SessionDep
@@ -73,18 +72,11 @@ RadiusQuery = Annotated[
 
 
 async def reader(request: Request) -> Caller | None:
-    """The caller of a public read, if a key is sent (it shows non-public contacts).
+    """The caller of a public read, if a key is sent (it may show private contacts).
 
     Not a security dependency: the catalogue is public, so the OpenAPI document must not
     say these reads need a key."""
-    header = request.headers.get("authorization")
-    if not header:
-        return None
-    scheme, _, token = header.partition(" ")
-    credentials = None
-    if scheme.lower() == "bearer" and token.strip():
-        credentials = HTTPAuthorizationCredentials(scheme=scheme, credentials=token.strip())
-    return await optional_caller(request, credentials)
+    return await request_caller(request)
 
 
 ReaderDep = Annotated[Caller | None, Depends(reader)]

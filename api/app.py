@@ -152,7 +152,7 @@ def openapi_schema(app: FastAPI) -> dict[str, Any]:
             responses = operation.setdefault("responses", {})
             extra = ["400", "429", "500"]
             if "requestBody" in operation:
-                extra += ["413", "422"]
+                extra += ["413", "415", "422"]
             if operation.get("parameters"):
                 extra.append("422")
             if (path, method) in guarded:
@@ -180,6 +180,7 @@ def _describe(status: str) -> str:
         "and did not get",
         "403": "The key's role or scope does not allow this",
         "413": "The body is larger than the configured limit",
+        "415": "The body is not JSON in UTF-8",
         "429": "Too many requests; see Retry-After",
         "422": "Invalid values; see errors",
         "500": "Unexpected error; nothing was written",

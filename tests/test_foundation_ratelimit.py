@@ -74,9 +74,7 @@ def test_a_key_that_is_not_valid_is_401_on_every_route(
         path = re.sub(r"\{[^}]+\}", "1", route.path)
         for method in sorted(route.methods - {"HEAD"}):
             for header in ("Bearer x", "Bearer ssk_000000000000_nope", "Basic eDp5", ""):
-                response = client.request(
-                    method, path, headers={"Authorization": header}, json={}
-                )
+                response = client.request(method, path, headers={"Authorization": header}, json={})
                 assert response.status_code == 401, (method, path, header, response.text)
                 assert response.headers["content-type"] == "application/problem+json"
                 assert response.headers["www-authenticate"] == "Bearer"

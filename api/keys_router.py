@@ -144,10 +144,12 @@ def list_api_keys(
     cursor: CursorQuery = None,
 ) -> Page[KeyPublic]:
     """List API keys (never their secrets)."""
-    position = decode_cursor(cursor)
+    position = decode_cursor("keys", cursor)
     after = str(position["after"]) if position else None
     keys = list_keys(session, after, limit + 1)
-    next_cursor = encode_cursor({"after": keys[limit - 1].id}) if len(keys) > limit else None
+    next_cursor = (
+        encode_cursor("keys", {"after": keys[limit - 1].id}) if len(keys) > limit else None
+    )
     page = Page[KeyPublic](items=[KeyPublic.of(k) for k in keys[:limit]], next_cursor=next_cursor)
     return page_response(request, response, page)
 

@@ -60,13 +60,16 @@ def _sign(payload: bytes) -> bytes:
     return hmac.new(_secret, payload, hashlib.sha256).digest()[:16]
 
 
-def encode_cursor(position: dict[str, Any]) -> str:
-    payload = json.dumps(position, separators=(",", ":"), sort_keys=True).encode()
+def encode_cursor(list_name: str, position: dict[str, Any]) -> str:
+    """A signed cursor for ``position`` in the list called ``list_name``."""
+    data = {"list": list_name, "at": position}
+    payload = json.dumps(data, separators=(",", ":"), sort_keys=True).encode()
     return base64.urlsafe_b64encode(_sign(payload) + payload).decode().rstrip("=")
 
 
-def decode_cursor(cursor: str | None) -> dict[str, Any] | None:
-    """The position inside ``cursor``; a cursor not made by this service is a 400."""
+def decode_cursor(list_name: str, cursor: str | None) -> dict[str, Any] | None:
+    """The position inside ``cursor``; a cursor not made by this service, or made by another
+    list than ``list_name``, is a 400."""
     if cursor is None:
         return None
     try:
@@ -76,9 +79,17 @@ def decode_cursor(cursor: str | None) -> dict[str, Any] | None:
     mac, payload = raw[:16], raw[16:]
     if len(mac) != 16 or not hmac.compare_digest(mac, _sign(payload)):
         raise BadRequest("The cursor is not one this service issued; start again without it.")
-    position = json.loads(payload)
-    if not isinstance(position, dict):
-        raise BadRequest("The cursor is not one this service issued; start again without it.")
+    data = json.loads(payload)
+    if (
+        not isinstance(data, dict)
+        or data.get("list") != list_name
+        or not isinstance(data.get("at"), dict)
+    ):
+        raise BadRequest(
+            "The cursor belongs to another list (or to another order or procurement); start "
+            "again without it."
+        )
+    position: dict[str, Any] = data["at"]
     return position
 
 

@@ -241,7 +241,7 @@ def read_feed(
     limit: FeedLimit = 200,
 ) -> FeedPage:
     """The change feed: every step in leaf order after ``since``; empty when caught up."""
-    position = decode_cursor(since)
+    position = decode_cursor("feed", since)
     after = int(position.get("leaf", -1)) if position else -1
     rows = service.feed(session, after, limit)
     items = [
@@ -256,7 +256,7 @@ def read_feed(
         for leaf, ocid, seq, step_type, entry_hash, raw in rows
     ]
     last = items[-1].leaf_index if items else after
-    return FeedPage(items=items, next_cursor=encode_cursor({"leaf": last}))
+    return FeedPage(items=items, next_cursor=encode_cursor("feed", {"leaf": last}))
 
 
 @router.get("/red-flags", response_model=RedFlagPage, responses=problem_responses())
@@ -274,7 +274,7 @@ def list_red_flags(
     """Red flags (rule, legal reference, evidence steps) over pages of procurements; the
     period (from, to) selects procurements opened in it."""
     period = _filters(buyer, None, None, date_from, date_to)
-    position = decode_cursor(cursor)
+    position = decode_cursor("red-flags", cursor)
     after = int(position.get("after", 0)) if position else 0
     config = RedFlagConfig.from_settings(request.app.state.settings)
     flags, last = service.red_flags_page(
@@ -287,7 +287,7 @@ def list_red_flags(
         limit=limit,
         as_of=datetime.now(UTC).date(),
     )
-    next_cursor = encode_cursor({"after": last}) if last is not None else None
+    next_cursor = encode_cursor("red-flags", {"after": last}) if last is not None else None
     if next_cursor:
         url = request.url.include_query_params(cursor=next_cursor)
         response.headers["Link"] = f'<{url}>; rel="next"'

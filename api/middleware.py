@@ -6,13 +6,34 @@ from __future__ import annotations
 import json
 import re
 
+from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api.errors import PROBLEM_MEDIA_TYPE
+from api.errors import PROBLEM_MEDIA_TYPE, SECURITY_HEADERS
 
 # A JSON \u0000 escape: "\u0000" preceded by an even number of backslashes (an odd count
 # would make it the literal text "\u0000").
 _NUL_ESCAPE = re.compile(rb"(?<!\\)(?:\\\\)*\\u0000", re.IGNORECASE)
+
+
+class ResponseHeadersMiddleware:
+    """Headers every answer carries: ``X-Content-Type-Options: nosniff`` (a browser never
+    guesses a type other than the one declared, e.g. runs a JSON export as HTML)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                MutableHeaders(scope=message).update(SECURITY_HEADERS)
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
 
 
 def _problem(status: int, title: str, detail: str, **extra: object) -> bytes:

@@ -244,7 +244,7 @@ def list_vendors(
     after = int((decode_cursor("vendors", cursor) or {}).get("after", 0))
     query = select(Vendor).where(VC.id > after).order_by(VC.id).limit(limit + 1)
     if q:
-        query = query.where(or_(VC.name.ilike(f"%{q}%"), VC.ico == q))
+        query = query.where(or_(VC.name.icontains(q, autoescape=True), VC.ico == q))
     rows = list(session.execute(query).scalars())
     more = len(rows) > limit
     rows = rows[:limit]

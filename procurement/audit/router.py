@@ -16,7 +16,7 @@ from sqlmodel import Session
 from api.csvexport import content_disposition
 from api.db import Database, SessionDep
 from api.errors import NotFound, Unprocessable, problem_responses
-from api.pagination import CursorQuery, LimitQuery, decode_cursor, encode_cursor
+from api.pagination import CursorQuery, LimitQuery, decode_cursor, encode_cursor, link_next
 from procurement.audit import service
 from procurement.audit.redflags import RedFlagConfig
 from procurement.audit.schemas import (
@@ -66,6 +66,11 @@ def _publisher(request: Request) -> str:
     return str(request.app.state.settings.ocds_publisher_name)
 
 
+def _base_url(request: Request) -> str:
+    """OCDS URIs start with SMARTSTEPS_PUBLIC_URL, never with the request's Host."""
+    return str(request.app.state.settings.public_url)
+
+
 @router.get(
     "/procurements/{ocid}/ocds/releases",
     responses={**problem_responses(404), 200: {"content": OCDS_JSON}},
@@ -74,7 +79,7 @@ def _publisher(request: Request) -> str:
 def procurement_releases(ocid: OcidPath, request: Request, session: SessionDep) -> JSONResponse:
     """The procurement as an OCDS 1.1 release package (one release per step)."""
     package = service.release_package(
-        session, ocid, base_url=str(request.base_url), publisher=_publisher(request)
+        session, ocid, base_url=_base_url(request), publisher=_publisher(request)
     )
     return JSONResponse(package)
 
@@ -87,7 +92,7 @@ def procurement_releases(ocid: OcidPath, request: Request, session: SessionDep) 
 def procurement_record(ocid: OcidPath, request: Request, session: SessionDep) -> JSONResponse:
     """The procurement as an OCDS 1.1 record package (compiled and versioned release)."""
     package = service.record_package(
-        session, ocid, base_url=str(request.base_url), publisher=_publisher(request)
+        session, ocid, base_url=_base_url(request), publisher=_publisher(request)
     )
     return JSONResponse(package)
 
@@ -212,7 +217,7 @@ def _export(
     delimiter: Delimiter,
     bom: bool,
 ) -> StreamingResponse:
-    base, publisher = str(request.base_url), _publisher(request)
+    base, publisher = _base_url(request), _publisher(request)
     if format == "ocds" and not service.matches_any(session, filters, steps=kind == "steps"):
         raise NothingToPackage()
 
@@ -288,9 +293,7 @@ def list_red_flags(
         as_of=datetime.now(UTC).date(),
     )
     next_cursor = encode_cursor("red-flags", {"after": last}) if last is not None else None
-    if next_cursor:
-        url = request.url.include_query_params(cursor=next_cursor)
-        response.headers["Link"] = f'<{url}>; rel="next"'
+    link_next(request, response, next_cursor)
     return RedFlagPage(
         items=[
             RedFlagPublic(

@@ -21,6 +21,7 @@ from api.pagination import (
     encode_cursor,
     page_response,
 )
+from api.text import MunicipalityCode, OneLine
 
 router = APIRouter(prefix="/v1", tags=["keys"])
 
@@ -65,8 +66,8 @@ class KeyCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     role: Role
-    label: str = Field(min_length=1, max_length=200)
-    municipality_code: str | None = Field(default=None, pattern=r"^\d{6}$")
+    label: Annotated[str, OneLine] = Field(min_length=1, max_length=200)
+    municipality_code: MunicipalityCode | None = None
     vendor_id: int | None = Field(default=None, ge=1)
     expires_at: datetime | None = None
 

@@ -23,6 +23,7 @@ from api.errors import problem_responses
 from api.http import check_if_match, etag_of
 from api.idempotency import IdempotencyDep
 from api.pagination import CursorQuery, LimitQuery, Page, page_response
+from api.text import MUNICIPALITY_CODE_PATTERN, AsciiNumber
 from catalogue import exports, service
 from catalogue.geo import BAND_IDS
 from catalogue.lockin import lockin_level, lockin_reasons
@@ -56,8 +57,10 @@ StandardSlug = StrEnum("StandardSlug", {s: s for s in sorted(STANDARD_SLUGS)})  
 MimSlug = StrEnum("MimSlug", {s: s for s in sorted(MIM_SLUGS)})  # type: ignore[misc]
 PopulationBand = StrEnum("PopulationBand", {b: b for b in BAND_IDS})  # type: ignore[misc]
 Id = Annotated[int, Path(ge=1, le=2**31 - 1)]
-Code = Annotated[str, Path(pattern=r"^\d{6}$", description="Municipality code (kód obce)")]
-TownQuery = Annotated[str | None, Query(pattern=r"^\d{6}$")]
+Code = Annotated[
+    str, Path(pattern=MUNICIPALITY_CODE_PATTERN, description="Municipality code (kód obce)")
+]
+TownQuery = Annotated[str | None, Query(pattern=MUNICIPALITY_CODE_PATTERN)]
 PlaceQuery = Annotated[list[Annotated[str, Query(max_length=100)]], Query(max_length=20)]
 TextQuery = Annotated[
     str | None,
@@ -341,8 +344,8 @@ def catalogue_filters(
     population_band: Annotated[list[PopulationBand], Query(max_length=10)] = [],  # noqa: B006
     population_min: Annotated[int | None, Query(ge=0, le=10_000_000)] = None,
     population_max: Annotated[int | None, Query(ge=0, le=10_000_000)] = None,
-    budget_min: Annotated[Decimal | None, Query(ge=0, le=10**13)] = None,
-    budget_max: Annotated[Decimal | None, Query(ge=0, le=10**13)] = None,
+    budget_min: Annotated[Decimal | None, AsciiNumber, Query(ge=0, le=10**13)] = None,
+    budget_max: Annotated[Decimal | None, AsciiNumber, Query(ge=0, le=10**13)] = None,
     has_procurement: bool | None = None,
     open_source: bool | None = None,
     data_owned_by_municipality: bool | None = None,
@@ -351,13 +354,14 @@ def catalogue_filters(
     vendor_id: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
     solution_id: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
     near: Annotated[
-        str | None, Query(pattern=r"^\d{6}$", description="Municipality code: search around it")
+        str | None,
+        Query(pattern=MUNICIPALITY_CODE_PATTERN, description="Municipality code: search around it"),
     ] = None,
     radius_km: RadiusQuery = None,
     similar_to: Annotated[
         str | None,
         Query(
-            pattern=r"^\d{6}$",
+            pattern=MUNICIPALITY_CODE_PATTERN,
             description="Municipality code: towns of the same or adjacent population band, "
             "then same region, then nearest",
         ),

@@ -21,6 +21,7 @@ from pydantic import (
 )
 from stdnum.cz import dic
 
+from api.text import AsciiNumber, Lines, OneLine
 from procurement.rules import PROCEDURE_IDS
 
 # How far ahead of the server clock an occurred_at may lie (clients' clocks drift).
@@ -106,10 +107,19 @@ def _bounded_json(value: dict[str, Any]) -> dict[str, Any]:
     return value
 
 
-Text100 = Annotated[str, StringConstraints(min_length=1, max_length=100, strip_whitespace=True)]
-Text300 = Annotated[str, StringConstraints(min_length=1, max_length=300, strip_whitespace=True)]
-Text2000 = Annotated[str, StringConstraints(min_length=1, max_length=2000, strip_whitespace=True)]
-Text5000 = Annotated[str, StringConstraints(min_length=1, max_length=5000, strip_whitespace=True)]
+# One-line names and ids; multi-line reasons and summaries (api/text.py: no hidden characters).
+Text100 = Annotated[
+    str, StringConstraints(min_length=1, max_length=100, strip_whitespace=True), OneLine
+]
+Text300 = Annotated[
+    str, StringConstraints(min_length=1, max_length=300, strip_whitespace=True), OneLine
+]
+Text2000 = Annotated[
+    str, StringConstraints(min_length=1, max_length=2000, strip_whitespace=True), Lines
+]
+Text5000 = Annotated[
+    str, StringConstraints(min_length=1, max_length=5000, strip_whitespace=True), Lines
+]
 Ico = Annotated[
     str,
     StringConstraints(pattern=r"^[0-9]{8}$"),
@@ -119,17 +129,20 @@ Ico = Annotated[
 HttpUrlText = Annotated[
     str,
     StringConstraints(min_length=8, max_length=2000),
+    OneLine,
     AfterValidator(_http_url),
     Field(description="An http or https URL", examples=["https://example.cz/doc.pdf"]),
 ]
 Money = Annotated[
     Decimal,
+    AsciiNumber,
     Field(ge=0, max_digits=16, decimal_places=2, examples=["1250000.00"]),
     AfterValidator(_two_places),
     PlainSerializer(_money_text, return_type=str, when_used="json"),
 ]
 SignedMoney = Annotated[
     Decimal,
+    AsciiNumber,
     Field(max_digits=16, decimal_places=2, examples=["-20000.00"]),
     AfterValidator(_two_places),
     PlainSerializer(_money_text, return_type=str, when_used="json"),

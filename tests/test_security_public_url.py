@@ -96,8 +96,7 @@ def test_a_next_link_keeps_the_query_under_the_public_url(
     )
     cursor = response.json()["next_cursor"]
     assert response.headers["link"] == (
-        f"<{PUBLIC}/v1/procurements?limit=1&buyer_code={pf.BUYER}&cursor={cursor}>; "
-        'rel="next"'
+        f'<{PUBLIC}/v1/procurements?limit=1&buyer_code={pf.BUYER}&cursor={cursor}>; rel="next"'
     )
 
 

@@ -17,7 +17,9 @@ from fastapi import Depends, Request, Response, Security
 from fastapi.concurrency import run_in_threadpool
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import bindparam, update
+from sqlalchemy import column as sa_column
 from sqlalchemy import select as sa_select
+from sqlalchemy import table as sa_table
 from sqlmodel import Field, Session, SQLModel, select
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -95,6 +97,13 @@ class Caller:
     def acts_for_vendor(self, vendor_id: int) -> bool:
         return self.is_admin or (self.role is Role.vendor and self.vendor_id == vendor_id)
 
+    def sees_private_data_of(self, municipality_code: str) -> bool:
+        """Private data of a municipality (a pilot's non-public contact): admins and auditors
+        see everyone's, an officer only its own municipality's."""
+        return self.role in (Role.admin, Role.auditor) or (
+            self.role is Role.officer and self.municipality_code == municipality_code
+        )
+
 
 @dataclass(frozen=True)
 class IssuedKey:
@@ -105,6 +114,34 @@ class IssuedKey:
 def _hash_secret(secret: str) -> str:
     # The secret has 256 random bits, so a plain SHA-256 is as strong as a slow KDF here.
     return hashlib.sha256(secret.encode()).hexdigest()
+
+
+# The catalogue's tables as far as a key's scope needs them (api does not import domains).
+_MUNICIPALITIES = sa_table("municipalities", sa_column("code"))
+_VENDORS = sa_table("vendors", sa_column("id"))
+
+
+class UnknownScope(ValueError):
+    """A key would act for a municipality or vendor that does not exist."""
+
+    def __init__(self, pointer: str, detail: str) -> None:
+        super().__init__(detail)
+        self.pointer = pointer
+
+
+def _check_scope(session: Session, municipality_code: str | None, vendor_id: int | None) -> None:
+    if municipality_code is not None:
+        query = sa_select(_MUNICIPALITIES.c.code).where(_MUNICIPALITIES.c.code == municipality_code)
+        if session.execute(query).first() is None:
+            raise UnknownScope(
+                "/municipality_code", f"there is no municipality with code {municipality_code}"
+            )
+    if vendor_id is not None:
+        if (
+            session.execute(sa_select(_VENDORS.c.id).where(_VENDORS.c.id == vendor_id)).first()
+            is None
+        ):
+            raise UnknownScope("/vendor_id", f"there is no vendor {vendor_id}")
 
 
 def issue_key(
@@ -126,6 +163,7 @@ def issue_key(
         raise ValueError("only an officer key is scoped to a municipality")
     if role not in (Role.vendor,) and vendor_id is not None:
         raise ValueError("only a vendor key is scoped to a vendor")
+    _check_scope(session, municipality_code, vendor_id)
     key_id = secrets.token_hex(6)
     secret = secrets.token_urlsafe(32)
     full = f"{KEY_PREFIX}_{key_id}_{secret}"

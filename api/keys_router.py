@@ -9,7 +9,17 @@ from fastapi import APIRouter, Path, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from api.auth import AdminDep, ApiKey, CallerDep, Role, issue_key, list_keys, revoke_key, utcnow
+from api.auth import (
+    AdminDep,
+    ApiKey,
+    CallerDep,
+    Role,
+    UnknownScope,
+    issue_key,
+    list_keys,
+    revoke_key,
+    utcnow,
+)
 from api.db import SessionDep
 from api.errors import NotFound, Unprocessable, problem_responses
 from api.idempotency import IdempotencyDep
@@ -129,6 +139,11 @@ def create_key(
             expires_at=body.expires_at,
             created_by_key_id=caller.key_id,
         )
+    except UnknownScope as exc:
+        raise Unprocessable(
+            "The key would act for something that does not exist; see errors.",
+            errors=[{"pointer": exc.pointer, "detail": str(exc)}],
+        ) from None
     except ValueError as exc:
         raise Unprocessable(str(exc)) from None
     result = KeyIssued(**KeyPublic.of(issued.key).model_dump(), key=issued.secret)

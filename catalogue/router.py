@@ -141,6 +141,15 @@ def solution_public(s: Solution, distance: float | None = None) -> SolutionPubli
     )
 
 
+def _may_see_contact(p: Pilot, caller: Caller | None) -> bool:
+    """A contact marked public, or one the caller may see (admin, auditor, the officer of
+    the pilot's municipality)."""
+    assert p.contact is not None
+    return bool(p.contact.get("public")) or (
+        caller is not None and caller.sees_private_data_of(p.municipality_code)
+    )
+
+
 def pilot_public(
     p: Pilot, m: Municipality, caller: Caller | None, distance: float | None = None
 ) -> PilotPublic:
@@ -153,7 +162,7 @@ def pilot_public(
             measured_on=p.adoption.get("measured_on"),
             share_of_population=round(users / m.population, 4) if m.population else None,
         )
-    contact = p.contact if p.contact and (caller is not None or p.contact.get("public")) else None
+    contact = p.contact if p.contact and _may_see_contact(p, caller) else None
     budget = None if p.budget_czk is None else Decimal(p.budget_czk).quantize(Decimal("0.01"))
     return PilotPublic.model_validate(
         {

@@ -385,7 +385,10 @@ class PilotPublic(BaseModel):
     adoption: Adoption | None
     lessons_learned: str
     partners: list[Partner]
-    contact: Contact | None = Field(description="null unless public or the caller has a key")
+    contact: Contact | None = Field(
+        description="null unless public, or the caller is an admin, an auditor or an officer "
+        "of the pilot's municipality"
+    )
     procurement_ocids: list[str]
     open_data_url: str | None
     has_procurement: bool

@@ -17,12 +17,14 @@ from sqlalchemy import (
     String,
     and_,
     cast,
+    column,
     delete,
     func,
     insert,
     literal,
     or_,
     select,
+    table,
     union_all,
 )
 from sqlalchemy.sql import ColumnElement, Select
@@ -447,10 +449,34 @@ def _check_references(session: Session, pilot: Pilot) -> list[Solution]:
         absent = sorted(set(pilot.vendor_ids) - found)
         if absent:
             raise InvalidReference("/vendor_ids", f"there is no vendor {absent[0]}")
+    _check_procurements(session, pilot)
     # The vendors of the solutions used count as vendors of the pilot.
     pilot.vendor_ids = sorted(set(pilot.vendor_ids) | {s.vendor_id for s in solutions})
     pilot.solution_ids = sorted(set(pilot.solution_ids))
     return solutions
+
+
+# The procurement trail's table as far as a pilot's links need it (domains refer by id).
+PROCUREMENTS = table("procurements", column("ocid"), column("buyer_code"))
+
+
+def _check_procurements(session: Session, pilot: Pilot) -> None:
+    """Each linked procurement exists and was bought by the pilot's municipality."""
+    if not pilot.procurement_ocids:
+        return
+    query = select(PROCUREMENTS.c.ocid, PROCUREMENTS.c.buyer_code).where(
+        PROCUREMENTS.c.ocid.in_(pilot.procurement_ocids)
+    )
+    buyers = {str(ocid): str(buyer) for ocid, buyer in session.execute(query)}
+    for index, ocid in enumerate(pilot.procurement_ocids):
+        if ocid not in buyers:
+            raise InvalidReference(f"/procurement_ocids/{index}", f"there is no procurement {ocid}")
+        if buyers[ocid] != pilot.municipality_code:
+            raise InvalidReference(
+                f"/procurement_ocids/{index}",
+                f"procurement {ocid} is one of municipality {buyers[ocid]}, not of the "
+                f"pilot's municipality {pilot.municipality_code}",
+            )
 
 
 def create_pilot(session: Session, caller: Caller, body: PilotCreate) -> Pilot:

@@ -103,7 +103,7 @@ def test_a_pilots_procurements_must_exist_and_be_its_municipalitys(
 
 # --- private contacts ---------------------------------------------------------------------
 
-CONTACT = {"name": "Jana Nováková", "email": "starostka@knezice.cz", "public": False}
+CONTACT = {"name": "Jana Nováková", "email": "starostka@knezice.cz", "phone": None, "public": False}
 
 
 @pytest.fixture

@@ -46,6 +46,9 @@ tamper-evident trail of their public procurements.
 
 * Reads of the public catalogue and of procurement trails need no key.
 * Writes need `Authorization: Bearer <api key>` (keys come from `smartsteps keys create`).
+  A key that is sent must be valid on every route (401 otherwise); each request is charged
+  to its key's rate-limit budget, or without a key to its client address's.
+* Bodies are JSON in UTF-8 (415 otherwise). A cursor belongs to the list that issued it.
 * Errors are `application/problem+json` (RFC 9457); validation errors list
   `errors[{pointer, in, detail}]`.
 * Lists take `limit` and an opaque `cursor` and return `{items, next_cursor}` plus a

@@ -20,10 +20,11 @@ from sqlalchemy import bindparam, update
 from sqlalchemy import column as sa_column
 from sqlalchemy import select as sa_select
 from sqlalchemy import table as sa_table
+from sqlalchemy.exc import OperationalError
 from sqlmodel import Field, Session, SQLModel, select
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from api.errors import AppError, Forbidden, Unauthorized, problem_response
+from api.errors import AppError, Forbidden, ServiceUnavailable, Unauthorized, problem_response
 from api.ratelimit import RateLimits, TooManyRequests, client_address
 
 KEY_PREFIX = "ssk"
@@ -137,10 +138,8 @@ def _check_scope(session: Session, municipality_code: str | None, vendor_id: int
                 "/municipality_code", f"there is no municipality with code {municipality_code}"
             )
     if vendor_id is not None:
-        if (
-            session.execute(sa_select(_VENDORS.c.id).where(_VENDORS.c.id == vendor_id)).first()
-            is None
-        ):
+        query = sa_select(_VENDORS.c.id).where(_VENDORS.c.id == vendor_id)
+        if session.execute(query).first() is None:
             raise UnknownScope("/vendor_id", f"there is no vendor {vendor_id}")
 
 
@@ -327,6 +326,14 @@ class CallerMiddleware:
         address = f"ip:{client_address(scope)}"
         try:
             caller = await identify(Request(scope))
+        except OperationalError:
+            # Outside the app's error handlers: the same answer as theirs for a busy database.
+            unavailable = ServiceUnavailable(
+                "The database is busy or unreachable; retry shortly.",
+                headers={"Retry-After": "1"},
+            )
+            await _problem(unavailable)(scope, receive, send)
+            return
         except Unauthorized as exc:
             refusal: AppError = exc
             try:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 
 from fastapi.testclient import TestClient
+from sqlalchemy.exc import OperationalError
+from sqlmodel import Session
 
 from api.app import create_app
 from api.auth import Role
@@ -155,3 +157,23 @@ def test_exports_keep_their_own_budget_for_keys_and_addresses(
     assert client.get("/v1/procedures", headers=auditor).status_code == 200
     anonymous = [client.get("/v1/feed").status_code for _ in range(3)]
     assert anonymous == [200, 200, 429]
+
+
+class _Unreachable(TestDatabase):
+    """The test database, except that reading a key finds the database unreachable."""
+
+    __test__ = False
+
+    def session(self, *, write: bool) -> Session:
+        raise OperationalError("SELECT api_keys", {}, ConnectionError("connection refused"))
+
+
+def test_a_key_check_on_an_unreachable_database_is_503(
+    settings: Settings, database: TestDatabase
+) -> None:
+    app = create_app(settings, database=_Unreachable(database.connection))
+    client = TestClient(app, raise_server_exceptions=False)
+    response = client.get("/v1/feed", headers={"Authorization": "Bearer ssk_000000000000_x"})
+    assert response.status_code == 503
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.headers["retry-after"] == "1"

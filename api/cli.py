@@ -49,10 +49,17 @@ def serve(
     workers: Annotated[int, typer.Option(help="Worker processes.")] = 1,
 ) -> None:
     """Serve the API (run 'smartsteps db upgrade' first)."""
+    import os
+
     import uvicorn
 
+    from api.settings import bound_url
+
+    # Links name the bound address unless SMARTSTEPS_PUBLIC_URL says otherwise; proxy
+    # headers are read by the app, from SMARTSTEPS_TRUSTED_PROXIES only.
+    os.environ.setdefault("SMARTSTEPS_PUBLIC_URL", bound_url(host, port))
     uvicorn.run(
-        "api.main:app", host=host, port=port, workers=workers, log_level="info", proxy_headers=True
+        "api.main:app", host=host, port=port, workers=workers, log_level="info", proxy_headers=False
     )
 
 

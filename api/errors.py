@@ -19,6 +19,9 @@ from api.routes import allowed_methods  # noqa: E402
 log = logging.getLogger("smartsteps")
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
+# On every response (api.middleware.ResponseHeadersMiddleware); the 500 handler runs outside
+# the middleware and sets them itself.
+SECURITY_HEADERS = {"X-Content-Type-Options": "nosniff"}
 
 
 class FieldError(BaseModel):
@@ -290,6 +293,7 @@ async def _unhandled(_request: Request, exc: Exception) -> JSONResponse:
         500,
         "Internal Server Error",
         f"An unexpected error occurred; nothing was written. Incident {incident} is logged.",
+        headers=SECURITY_HEADERS,
         incident=incident,
     )
 

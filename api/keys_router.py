@@ -9,7 +9,17 @@ from fastapi import APIRouter, Path, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from api.auth import AdminDep, ApiKey, CallerDep, Role, issue_key, list_keys, revoke_key, utcnow
+from api.auth import (
+    AdminDep,
+    ApiKey,
+    CallerDep,
+    Role,
+    UnknownScope,
+    issue_key,
+    list_keys,
+    revoke_key,
+    utcnow,
+)
 from api.db import SessionDep
 from api.errors import NotFound, Unprocessable, problem_responses
 from api.idempotency import IdempotencyDep
@@ -21,6 +31,7 @@ from api.pagination import (
     encode_cursor,
     page_response,
 )
+from api.text import MunicipalityCode, OneLine
 
 router = APIRouter(prefix="/v1", tags=["keys"])
 
@@ -65,8 +76,8 @@ class KeyCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     role: Role
-    label: str = Field(min_length=1, max_length=200)
-    municipality_code: str | None = Field(default=None, pattern=r"^\d{6}$")
+    label: Annotated[str, OneLine] = Field(min_length=1, max_length=200)
+    municipality_code: MunicipalityCode | None = None
     vendor_id: int | None = Field(default=None, ge=1)
     expires_at: datetime | None = None
 
@@ -128,6 +139,11 @@ def create_key(
             expires_at=body.expires_at,
             created_by_key_id=caller.key_id,
         )
+    except UnknownScope as exc:
+        raise Unprocessable(
+            "The key would act for something that does not exist; see errors.",
+            errors=[{"pointer": exc.pointer, "detail": str(exc)}],
+        ) from None
     except ValueError as exc:
         raise Unprocessable(str(exc)) from None
     result = KeyIssued(**KeyPublic.of(issued.key).model_dump(), key=issued.secret)
@@ -144,10 +160,12 @@ def list_api_keys(
     cursor: CursorQuery = None,
 ) -> Page[KeyPublic]:
     """List API keys (never their secrets)."""
-    position = decode_cursor(cursor)
+    position = decode_cursor("keys", cursor)
     after = str(position["after"]) if position else None
     keys = list_keys(session, after, limit + 1)
-    next_cursor = encode_cursor({"after": keys[limit - 1].id}) if len(keys) > limit else None
+    next_cursor = (
+        encode_cursor("keys", {"after": keys[limit - 1].id}) if len(keys) > limit else None
+    )
     page = Page[KeyPublic](items=[KeyPublic.of(k) for k in keys[:limit]], next_cursor=next_cursor)
     return page_response(request, response, page)
 

@@ -4,10 +4,19 @@ from __future__ import annotations
 
 from decimal import Decimal
 from functools import lru_cache
+from ipaddress import ip_network
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_PUBLIC_URL = "http://127.0.0.1:8000"
+
+
+def bound_url(host: str, port: int) -> str:
+    """The http URL of a server bound to ``host``:``port`` (IPv6 literals in brackets)."""
+    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
 
 
 class Settings(BaseSettings):
@@ -67,6 +76,18 @@ class Settings(BaseSettings):
     rate_limit_exports: str = Field(
         default="30/minute", description="Extra budget for /v1/exports and /v1/feed."
     )
+    public_url: str = Field(
+        default=DEFAULT_PUBLIC_URL,
+        description="The service's address as clients reach it (scheme, host, optional port "
+        "and path prefix); every absolute link (Link headers, OCDS URIs) is built from it, "
+        "never from the request's Host header. 'smartsteps serve' defaults it to the address "
+        "it binds.",
+    )
+    trusted_proxies: str = Field(
+        default="",
+        description="Comma-separated addresses or networks (CIDR) of reverse proxies whose "
+        "X-Forwarded-For and X-Forwarded-Proto are believed; empty: none.",
+    )
 
     # Auditor exports and red flags (procurement/audit); money in CZK excluding VAT.
     ocds_publisher_name: str = Field(
@@ -115,6 +136,33 @@ class Settings(BaseSettings):
         if len(value) != 6 or not value.isalnum():
             raise ValueError("the OCDS prefix is exactly 6 letters or digits")
         return value
+
+    @field_validator("public_url")
+    @classmethod
+    def _public_url(cls, value: str) -> str:
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError("the public URL is http(s)://host[:port][/prefix]")
+        if parts.query or parts.fragment or parts.username or parts.password:
+            raise ValueError("the public URL has no query, fragment or user")
+        return value.rstrip("/")
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxies(cls, value: str) -> str:
+        entries = [entry.strip() for entry in value.split(",") if entry.strip()]
+        for entry in entries:
+            try:
+                ip_network(entry, strict=False)
+            except ValueError:
+                raise ValueError(
+                    f"{entry!r} is not an IP address or network; name each proxy by address"
+                ) from None
+        return ",".join(entries)
+
+    @property
+    def trusted_proxy_list(self) -> list[str]:
+        return [entry for entry in self.trusted_proxies.split(",") if entry]
 
     @property
     def effective_database_url(self) -> str:

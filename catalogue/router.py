@@ -9,14 +9,13 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from fastapi.responses import JSONResponse, StreamingResponse
-from fastapi.security import HTTPAuthorizationCredentials
 
 from api.auth import (
     AdminDep,
     Caller,
     OfficerOrAdminDep,
     VendorOrAdminDep,
-    optional_caller,
+    request_caller,
 )
 from api.csvexport import content_disposition
 from api.db import SessionDep
@@ -24,6 +23,7 @@ from api.errors import problem_responses
 from api.http import check_if_match, etag_of
 from api.idempotency import IdempotencyDep
 from api.pagination import CursorQuery, LimitQuery, Page, page_response
+from api.text import MUNICIPALITY_CODE_PATTERN, AsciiNumber
 from catalogue import exports, service
 from catalogue.geo import BAND_IDS
 from catalogue.lockin import lockin_level, lockin_reasons
@@ -57,8 +57,10 @@ StandardSlug = StrEnum("StandardSlug", {s: s for s in sorted(STANDARD_SLUGS)})  
 MimSlug = StrEnum("MimSlug", {s: s for s in sorted(MIM_SLUGS)})  # type: ignore[misc]
 PopulationBand = StrEnum("PopulationBand", {b: b for b in BAND_IDS})  # type: ignore[misc]
 Id = Annotated[int, Path(ge=1, le=2**31 - 1)]
-Code = Annotated[str, Path(pattern=r"^\d{6}$", description="Municipality code (kód obce)")]
-TownQuery = Annotated[str | None, Query(pattern=r"^\d{6}$")]
+Code = Annotated[
+    str, Path(pattern=MUNICIPALITY_CODE_PATTERN, description="Municipality code (kód obce)")
+]
+TownQuery = Annotated[str | None, Query(pattern=MUNICIPALITY_CODE_PATTERN)]
 PlaceQuery = Annotated[list[Annotated[str, Query(max_length=100)]], Query(max_length=20)]
 TextQuery = Annotated[
     str | None,
@@ -73,18 +75,11 @@ RadiusQuery = Annotated[
 
 
 async def reader(request: Request) -> Caller | None:
-    """The caller of a public read, if a key is sent (it shows non-public contacts).
+    """The caller of a public read, if a key is sent (it may show private contacts).
 
     Not a security dependency: the catalogue is public, so the OpenAPI document must not
     say these reads need a key."""
-    header = request.headers.get("authorization")
-    if not header:
-        return None
-    scheme, _, token = header.partition(" ")
-    credentials = None
-    if scheme.lower() == "bearer" and token.strip():
-        credentials = HTTPAuthorizationCredentials(scheme=scheme, credentials=token.strip())
-    return await optional_caller(request, credentials)
+    return await request_caller(request)
 
 
 ReaderDep = Annotated[Caller | None, Depends(reader)]
@@ -147,6 +142,15 @@ def solution_public(s: Solution, distance: float | None = None) -> SolutionPubli
     )
 
 
+def _may_see_contact(p: Pilot, caller: Caller | None) -> bool:
+    """A contact marked public, or one the caller may see (admin, auditor, the officer of
+    the pilot's municipality)."""
+    assert p.contact is not None
+    return bool(p.contact.get("public")) or (
+        caller is not None and caller.sees_private_data_of(p.municipality_code)
+    )
+
+
 def pilot_public(
     p: Pilot, m: Municipality, caller: Caller | None, distance: float | None = None
 ) -> PilotPublic:
@@ -159,7 +163,7 @@ def pilot_public(
             measured_on=p.adoption.get("measured_on"),
             share_of_population=round(users / m.population, 4) if m.population else None,
         )
-    contact = p.contact if p.contact and (caller is not None or p.contact.get("public")) else None
+    contact = p.contact if p.contact and _may_see_contact(p, caller) else None
     budget = None if p.budget_czk is None else Decimal(p.budget_czk).quantize(Decimal("0.01"))
     return PilotPublic.model_validate(
         {
@@ -350,8 +354,8 @@ def catalogue_filters(
     population_band: Annotated[list[PopulationBand], Query(max_length=10)] = [],  # noqa: B006
     population_min: Annotated[int | None, Query(ge=0, le=10_000_000)] = None,
     population_max: Annotated[int | None, Query(ge=0, le=10_000_000)] = None,
-    budget_min: Annotated[Decimal | None, Query(ge=0, le=10**13)] = None,
-    budget_max: Annotated[Decimal | None, Query(ge=0, le=10**13)] = None,
+    budget_min: Annotated[Decimal | None, AsciiNumber, Query(ge=0, le=10**13)] = None,
+    budget_max: Annotated[Decimal | None, AsciiNumber, Query(ge=0, le=10**13)] = None,
     has_procurement: bool | None = None,
     open_source: bool | None = None,
     data_owned_by_municipality: bool | None = None,
@@ -360,13 +364,14 @@ def catalogue_filters(
     vendor_id: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
     solution_id: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
     near: Annotated[
-        str | None, Query(pattern=r"^\d{6}$", description="Municipality code: search around it")
+        str | None,
+        Query(pattern=MUNICIPALITY_CODE_PATTERN, description="Municipality code: search around it"),
     ] = None,
     radius_km: RadiusQuery = None,
     similar_to: Annotated[
         str | None,
         Query(
-            pattern=r"^\d{6}$",
+            pattern=MUNICIPALITY_CODE_PATTERN,
             description="Municipality code: towns of the same or adjacent population band, "
             "then same region, then nearest",
         ),

@@ -25,6 +25,7 @@ from tests.factories_catalogue import (
     make_solution,
     make_vendor,
 )
+from tests.factories_procurement import make_procurement
 
 
 @dataclass
@@ -74,7 +75,7 @@ def corpus(session: Session, municipalities_register: int) -> Corpus:
         status="in_production",
         budget_czk="505000.00",
         solution_ids=[open_solution.id],
-        procurement_ocids=["ocds-test-537292-2024-1"],
+        procurement_ocids=[make_procurement(session, buyer_code=KNEZICE)],
     )
     parking = make_pilot(
         session,

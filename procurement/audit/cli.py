@@ -34,7 +34,8 @@ FormatOpt = Annotated[str, typer.Option("--format", help="jsonl, csv or ocds.")]
 DelimiterOpt = Annotated[str, typer.Option(help="CSV delimiter: comma or semicolon.")]
 BomOpt = Annotated[bool, typer.Option(help="CSV: start with a UTF-8 BOM (Excel).")]
 BaseUrlOpt = Annotated[
-    str, typer.Option(help="Public base URL of the service (for OCDS package URIs).")
+    str | None,
+    typer.Option(help="Public base URL for OCDS package URIs; default SMARTSTEPS_PUBLIC_URL."),
 ]
 
 
@@ -45,7 +46,7 @@ def _filters(
     date_from: datetime | None,
     date_to: datetime | None,
 ) -> ExportFilters:
-    if buyer is not None and not (len(buyer) == 6 and buyer.isdigit()):
+    if buyer is not None and not (len(buyer) == 6 and buyer.isascii() and buyer.isdigit()):
         raise typer.BadParameter("a municipality code has 6 digits", param_hint="--buyer")
     return ExportFilters(
         buyer,
@@ -108,7 +109,7 @@ def export_procurements(
     date_to: ToOpt = None,
     delimiter: DelimiterOpt = "comma",
     bom: BomOpt = False,
-    base_url: BaseUrlOpt = "http://127.0.0.1:8000",
+    base_url: BaseUrlOpt = None,
     output: OutputOpt = None,
 ) -> None:
     """Procurements (created between --from and --to) as JSON Lines, CSV or OCDS records."""
@@ -126,7 +127,7 @@ def export_steps(
     date_to: ToOpt = None,
     delimiter: DelimiterOpt = "comma",
     bom: BomOpt = False,
-    base_url: BaseUrlOpt = "http://127.0.0.1:8000",
+    base_url: BaseUrlOpt = None,
     output: OutputOpt = None,
 ) -> None:
     """Steps (occurred between --from and --to) in leaf order as JSON Lines, CSV or OCDS."""
@@ -140,11 +141,12 @@ def _export_kind(
     filters: ExportFilters,
     delimiter: str,
     bom: bool,
-    base_url: str,
+    base_url: str | None,
     output: Path | None,
 ) -> None:
     _check(format, delimiter)
     publisher = get_settings().ocds_publisher_name
+    base_url = base_url or get_settings().public_url
 
     def make(session: Session) -> Iterator[Any]:
         return service.export_stream(
@@ -173,16 +175,15 @@ def export_ocds(
     status: StatusOpt = None,
     date_from: FromOpt = None,
     date_to: ToOpt = None,
-    base_url: BaseUrlOpt = "http://127.0.0.1:8000",
+    base_url: BaseUrlOpt = None,
     output: OutputOpt = None,
 ) -> None:
     """An OCDS 1.1 record package (one record with its compiled release per procurement)."""
     filters = _filters(buyer, procedure, status, date_from, date_to)
     publisher = get_settings().ocds_publisher_name
+    base = base_url or get_settings().public_url
     _run(
-        lambda s: service.stream_procurements_ocds(
-            s, filters, base_url=base_url, publisher=publisher
-        ),
+        lambda s: service.stream_procurements_ocds(s, filters, base_url=base, publisher=publisher),
         lambda s: service.count_procurements(s, filters),
         output,
         "records",

@@ -16,7 +16,7 @@ from sqlmodel import Session
 from api.csvexport import content_disposition
 from api.db import Database, SessionDep
 from api.errors import NotFound, Unprocessable, problem_responses
-from api.pagination import CursorQuery, LimitQuery, decode_cursor, encode_cursor
+from api.pagination import CursorQuery, LimitQuery, decode_cursor, encode_cursor, link_next
 from procurement.audit import service
 from procurement.audit.redflags import RedFlagConfig
 from procurement.audit.schemas import (
@@ -67,6 +67,11 @@ def _publisher(request: Request) -> str:
     return str(request.app.state.settings.ocds_publisher_name)
 
 
+def _base_url(request: Request) -> str:
+    """OCDS URIs start with SMARTSTEPS_PUBLIC_URL, never with the request's Host."""
+    return str(request.app.state.settings.public_url)
+
+
 @router.get(
     "/procurements/{ocid}/ocds/releases",
     responses={**problem_responses(404), 200: {"content": OCDS_JSON}},
@@ -75,7 +80,7 @@ def _publisher(request: Request) -> str:
 def procurement_releases(ocid: OcidPath, request: Request, session: SessionDep) -> JSONResponse:
     """The procurement as an OCDS 1.1 release package (one release per step)."""
     package = service.release_package(
-        session, ocid, base_url=str(request.base_url), publisher=_publisher(request)
+        session, ocid, base_url=_base_url(request), publisher=_publisher(request)
     )
     return JSONResponse(package)
 
@@ -88,7 +93,7 @@ def procurement_releases(ocid: OcidPath, request: Request, session: SessionDep) 
 def procurement_record(ocid: OcidPath, request: Request, session: SessionDep) -> JSONResponse:
     """The procurement as an OCDS 1.1 record package (compiled and versioned release)."""
     package = service.record_package(
-        session, ocid, base_url=str(request.base_url), publisher=_publisher(request)
+        session, ocid, base_url=_base_url(request), publisher=_publisher(request)
     )
     return JSONResponse(package)
 
@@ -213,7 +218,7 @@ def _export(
     delimiter: Delimiter,
     bom: bool,
 ) -> StreamingResponse:
-    base, publisher = str(request.base_url), _publisher(request)
+    base, publisher = _base_url(request), _publisher(request)
     if format == "ocds" and not service.matches_any(session, filters, steps=kind == "steps"):
         raise NothingToPackage()
 
@@ -242,7 +247,7 @@ def read_feed(
     limit: FeedLimit = 200,
 ) -> FeedPage:
     """The change feed: every step in leaf order after ``since``; empty when caught up."""
-    position = decode_cursor(since)
+    position = decode_cursor("feed", since)
     after = int(position.get("leaf", -1)) if position else -1
     rows = service.feed(session, after, limit)
     items = [
@@ -257,7 +262,7 @@ def read_feed(
         for leaf, ocid, seq, step_type, entry_hash, raw in rows
     ]
     last = items[-1].leaf_index if items else after
-    return FeedPage(items=items, next_cursor=encode_cursor({"leaf": last}))
+    return FeedPage(items=items, next_cursor=encode_cursor("feed", {"leaf": last}))
 
 
 @router.get("/red-flags", response_model=RedFlagPage, responses=problem_responses())
@@ -275,7 +280,7 @@ def list_red_flags(
     """Red flags (rule, legal reference, evidence steps) over pages of procurements; the
     period (from, to) selects procurements opened in it."""
     period = _filters(buyer, None, None, date_from, date_to)
-    position = decode_cursor(cursor)
+    position = decode_cursor("red-flags", cursor)
     after = int(position.get("after", 0)) if position else 0
     config = RedFlagConfig.from_settings(request.app.state.settings)
     flags, last = service.red_flags_page(
@@ -288,10 +293,8 @@ def list_red_flags(
         limit=limit,
         as_of=local_date(datetime.now(UTC)),
     )
-    next_cursor = encode_cursor({"after": last}) if last is not None else None
-    if next_cursor:
-        url = request.url.include_query_params(cursor=next_cursor)
-        response.headers["Link"] = f'<{url}>; rel="next"'
+    next_cursor = encode_cursor("red-flags", {"after": last}) if last is not None else None
+    link_next(request, response, next_cursor)
     return RedFlagPage(
         items=[
             RedFlagPublic(

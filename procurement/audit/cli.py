@@ -13,7 +13,7 @@ import typer
 from sqlmodel import Session
 
 from api.settings import get_settings
-from procurement.audit import service
+from procurement.audit import ocds, service
 from procurement.audit.schemas import ExportFilters
 
 export_app = typer.Typer(help="Bulk exports (JSON Lines, CSV, OCDS) to a file or stdout.")
@@ -53,6 +53,19 @@ def _filters(
         status,
         date_from.date() if date_from else None,
         date_to.date() if date_to else None,
+    )
+
+
+def _publication(base_url: str) -> ocds.Publication:
+    """Publisher, licence and publication policy, as the API gives them."""
+    settings = get_settings()
+    policy = settings.ocds_publication_policy or (
+        f"{base_url.rstrip('/')}/v1/ocds/publication-policy"
+    )
+    return ocds.Publication(
+        publisher=settings.ocds_publisher_name,
+        license=settings.ocds_license,
+        publication_policy=policy,
     )
 
 
@@ -144,7 +157,7 @@ def _export_kind(
     output: Path | None,
 ) -> None:
     _check(format, delimiter)
-    publisher = get_settings().ocds_publisher_name
+    publication = _publication(base_url)
 
     def make(session: Session) -> Iterator[Any]:
         return service.export_stream(
@@ -155,7 +168,7 @@ def _export_kind(
             delimiter=delimiter,
             bom=bom,
             base_url=base_url,
-            publisher=publisher,
+            publication=publication,
         )
 
     def count(session: Session) -> int:
@@ -178,10 +191,10 @@ def export_ocds(
 ) -> None:
     """An OCDS 1.1 record package (one record with its compiled release per procurement)."""
     filters = _filters(buyer, procedure, status, date_from, date_to)
-    publisher = get_settings().ocds_publisher_name
+    publication = _publication(base_url)
     _run(
         lambda s: service.stream_procurements_ocds(
-            s, filters, base_url=base_url, publisher=publisher
+            s, filters, base_url=base_url, publication=publication
         ),
         lambda s: service.count_procurements(s, filters),
         output,

@@ -532,3 +532,16 @@ def test_packages_carry_the_publication_settings() -> None:
         assert package["publisher"] == {"name": "Obec Příklad"}
         assert package["license"] == "https://creativecommons.org/licenses/by/4.0/"
         assert package["publicationPolicy"] == "https://obec.example.cz/ocds-policy"
+
+
+def test_objections_name_the_objector_and_notices_their_channel() -> None:
+    entries = happy_path("open")
+    evaluation = next(e for e in entries if e["type"] == "evaluation_completed")
+    evaluation["data"]["summary"] = "Hodnoceno podle ceny"
+    documents = {d["id"]: d for d in _compiled(entries)["tender"]["documents"]}
+    objection = next(d for d in documents.values() if d.get("title") == "Objection")
+    assert objection["description"] == "Alza.cz a.s. (IČO 27082440): cena"
+    assert documents["2.0"]["description"] == "Published in: Věstník veřejných zakázek"
+    evaluated = next(d for d in documents.values() if d.get("title") == "Evaluation")
+    assert evaluated["description"] == "Hodnoceno podle ceny"
+    assert evaluated["documentType"] == "evaluationReports"

@@ -732,12 +732,11 @@ def _apply(
     elif step_type in ("contract_published", "contract_amended", "payment_made") or (
         step_type == "price_paid_published"
     ):
+        # The rules record these only after contract_signed (a contract exists).
         contract_part = _contract_step(state, step_type, data, occurred, seq, docs)
         if contract_part is not None:
             docs = []
             release["contracts"] = [contract_part]
-        else:
-            docs += _contract_step_without_contract(step_type, data, occurred, seq)
     elif step_type == "completed":
         state.tender_status = "complete"
         if state.contracts:
@@ -760,37 +759,6 @@ def _apply(
             release["awards"] = [{"id": state.award_id, "status": "cancelled"}]
     if docs:
         tender["documents"] = docs
-
-
-def _contract_step_without_contract(
-    step_type: str, data: Mapping[str, Any], occurred: str, seq: int
-) -> list[dict[str, Any]]:
-    """A contract step recorded before any contract_signed (an order of steps the rules
-    allow in some procedures): its link and figures stay on the tender's documents."""
-    if step_type == "payment_made":
-        return [
-            _document(
-                f"{seq}.0",
-                step_type,
-                "Payment",
-                occurred,
-                description=f"Paid {money(data.get('amount_excl_vat', '0'))} excluding VAT "
-                f"on {data.get('paid_on', occurred[:10])}",
-            )
-        ]
-    if step_type == "contract_amended":
-        return [
-            _document(
-                f"{seq}.0",
-                step_type,
-                "Contract amendment",
-                occurred,
-                description=f"{data.get('reason', '')} (value change "
-                f"{money(data.get('value_change_excl_vat', '0'))} excluding VAT)",
-            )
-        ]
-    title = "Price paid" if step_type == "price_paid_published" else "Contract"
-    return _link_document(seq, step_type, data.get("url"), occurred, title)
 
 
 def _contract_step(

@@ -74,10 +74,9 @@ class Settings(BaseSettings):
     )
     ocds_license: str = Field(
         default="https://creativecommons.org/publicdomain/zero/1.0/",
-        min_length=1,
         description="license of OCDS packages: the URL of the licence or waiver under which "
         "the data is published (default CC0 1.0: facts of public procurement, public by "
-        "law, with the database right waived as Czech open-data guidance recommends).",
+        "law, with the database maker's right waived; see the README).",
     )
     ocds_publication_policy: str | None = Field(
         default=None,

@@ -7,6 +7,7 @@ import csv
 import io
 import json
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -15,9 +16,11 @@ from fastapi.testclient import TestClient
 from ocdsmerge import Merger
 from pydantic import ValidationError
 from sqlmodel import Session
+from typer.testing import CliRunner
 
 from api.app import create_app
 from api.auth import Role
+from api.cli import app as cli
 from api.settings import Settings
 from tests.conftest import MakeKey, TestDatabase
 from tests.factories_procurement import (
@@ -34,6 +37,7 @@ from tests.factories_procurement import (
     selection,
 )
 from tests.factories_procurement import post_step as post
+from tests.test_audit_cli import database_url  # noqa: F401 - the committed-database fixture
 from tests.test_audit_ocds import SCHEMA_DIR, errors_of, references
 
 LEGAL_GROUND = "§ 63 odst. 3 písm. b) ZZVZ"
@@ -238,3 +242,15 @@ def test_the_record_has_the_versioned_release_only_when_asked(
     assert errors_of("record-package-schema", package) == []
     assert package["uri"].endswith("/ocds/record?versioned=true")
     assert "versionedRelease" in package["records"][0]
+
+
+@pytest.mark.usefixtures("database_url")
+def test_the_command_line_packages_carry_the_licence_and_policy(tmp_path: Path) -> None:
+    target = tmp_path / "records.json"
+    result = CliRunner().invoke(
+        cli, ["export", "ocds", "--base-url", "https://obec.example.cz", "-o", str(target)]
+    )
+    assert result.exit_code == 0, result.output
+    package = json.loads(target.read_text())
+    assert package["license"] == CC0
+    assert package["publicationPolicy"] == "https://obec.example.cz/v1/ocds/publication-policy"

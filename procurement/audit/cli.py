@@ -13,7 +13,7 @@ import typer
 from sqlmodel import Session
 
 from api.settings import get_settings
-from procurement.audit import ocds, service
+from procurement.audit import service
 from procurement.audit.schemas import ExportFilters
 
 export_app = typer.Typer(help="Bulk exports (JSON Lines, CSV, OCDS) to a file or stdout.")
@@ -53,19 +53,6 @@ def _filters(
         status,
         date_from.date() if date_from else None,
         date_to.date() if date_to else None,
-    )
-
-
-def _publication(base_url: str) -> ocds.Publication:
-    """Publisher, licence and publication policy, as the API gives them."""
-    settings = get_settings()
-    policy = settings.ocds_publication_policy or (
-        f"{base_url.rstrip('/')}/v1/ocds/publication-policy"
-    )
-    return ocds.Publication(
-        publisher=settings.ocds_publisher_name,
-        license=settings.ocds_license,
-        publication_policy=policy,
     )
 
 
@@ -157,7 +144,7 @@ def _export_kind(
     output: Path | None,
 ) -> None:
     _check(format, delimiter)
-    publication = _publication(base_url)
+    publication = service.publication(get_settings(), base_url)
 
     def make(session: Session) -> Iterator[Any]:
         return service.export_stream(
@@ -191,7 +178,7 @@ def export_ocds(
 ) -> None:
     """An OCDS 1.1 record package (one record with its compiled release per procurement)."""
     filters = _filters(buyer, procedure, status, date_from, date_to)
-    publication = _publication(base_url)
+    publication = service.publication(get_settings(), base_url)
     _run(
         lambda s: service.stream_procurements_ocds(
             s, filters, base_url=base_url, publication=publication

@@ -63,18 +63,8 @@ MEDIA_TYPES = {
 }
 
 
-POLICY_PATH = "/v1/ocds/publication-policy"
-
-
 def _publication(request: Request) -> ocds.Publication:
-    """Publisher, licence and publication policy of the packages (from the settings)."""
-    settings = request.app.state.settings
-    policy = settings.ocds_publication_policy or f"{str(request.base_url).rstrip('/')}{POLICY_PATH}"
-    return ocds.Publication(
-        publisher=settings.ocds_publisher_name,
-        license=settings.ocds_license,
-        publication_policy=policy,
-    )
+    return service.publication(request.app.state.settings, str(request.base_url))
 
 
 @router.get(
@@ -121,7 +111,7 @@ def procurement_record(
 
 
 @router.get(
-    "/ocds/publication-policy",
+    service.POLICY_PATH.removeprefix("/v1"),
     response_class=PlainTextResponse,
     responses={200: {"content": {"text/markdown": {"schema": {"type": "string"}}}}},
 )

@@ -22,6 +22,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session
 
 from api.csvexport import DELIMITERS, stream_csv
+from api.settings import Settings
 from procurement.audit import ocds
 from procurement.audit.redflags import (
     RULES,
@@ -156,6 +157,20 @@ def record_package(
 
 def releases_uri(base_url: str, ocid: str) -> str:
     return f"{base_url.rstrip('/')}/v1/procurements/{ocid}/ocds/releases"
+
+
+POLICY_PATH = "/v1/ocds/publication-policy"
+
+
+def publication(settings: Settings, base_url: str) -> ocds.Publication:
+    """Publisher, licence and publication policy of the packages: the operator's settings,
+    and the policy this service serves when the operator names none."""
+    return ocds.Publication(
+        publisher=settings.ocds_publisher_name,
+        license=settings.ocds_license,
+        publication_policy=settings.ocds_publication_policy
+        or f"{base_url.rstrip('/')}{POLICY_PATH}",
+    )
 
 
 # -- filters and dialect helpers ----------------------------------------------------------

@@ -37,7 +37,7 @@ from tests.ocds_tools import (
 )
 from tests.test_audit_ocds import SCHEMA_DIR
 
-pytestmark = pytest.mark.slow  # ~5 s of CPU: 200 steps over HTTP, libcoveocds, a subprocess
+pytestmark = pytest.mark.slow  # ~10 s of CPU: 230 steps over HTTP, libcoveocds, ocdskit processes
 
 VALUES = {"simplified_below_threshold": "3500000.00", "small_scale": "400000.00"}
 EXTERNAL_IDS = {

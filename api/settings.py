@@ -93,6 +93,18 @@ class Settings(BaseSettings):
     ocds_publisher_name: str = Field(
         default="smartsteps", description="publisher.name in OCDS packages."
     )
+    ocds_license: str = Field(
+        default="https://creativecommons.org/publicdomain/zero/1.0/",
+        description="license of OCDS packages: the URL of the licence or waiver under which "
+        "the data is published (default CC0 1.0: facts of public procurement, public by "
+        "law, with the database maker's right waived; see the README).",
+    )
+    ocds_publication_policy: str | None = Field(
+        default=None,
+        description="publicationPolicy of OCDS packages: the URL of the operator's "
+        "publication policy; unset: the policy this service serves at "
+        "/v1/ocds/publication-policy.",
+    )
     # Red-flag thresholds. Statutory values come from the dated law table
     # (procurement/law.py, GET /v1/law); these settings override it only when set.
     redflag_small_scale_supplies_services: Decimal | None = Field(
@@ -129,6 +141,13 @@ class Settings(BaseSettings):
     redflag_price_paid_months: int | None = Field(
         default=None, ge=1, description="Override of the price-paid period (§ 219 odst. 3)."
     )
+
+    @field_validator("ocds_license", "ocds_publication_policy")
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("https://", "http://")):
+            raise ValueError("an http(s) URL")
+        return value
 
     @field_validator("ocid_prefix")
     @classmethod

@@ -194,6 +194,13 @@ class ProcurementCreate(Strict):
         "default today in Prague. The regime is derived with the law of this day.",
         examples=["2025-03-10"],
     )
+    legal_ground: Text300 | None = Field(
+        default=None,
+        description="The legal ground of the chosen procedure, where the law asks for one "
+        "(a negotiated procedure without publication names its § 63-66 ZZVZ ground); OCDS "
+        "tender.procurementMethodRationale",
+        examples=["§ 63 odst. 3 písm. b) ZZVZ"],
+    )
 
 
 class ProcurementPublic(BaseModel):
@@ -211,6 +218,9 @@ class ProcurementPublic(BaseModel):
     solution_ids: list[int]
     external_ids: dict[str, str]
     started_on: date = Field(description="The day the procedure began (its law applies)")
+    legal_ground: str | None = Field(
+        default=None, description="The legal ground of the chosen procedure, if given"
+    )
     created_at: datetime
     created_by_key_id: str | None
     step_count: int = Field(description="Steps recorded so far (the last seq)")

@@ -145,8 +145,8 @@ def _export_kind(
     output: Path | None,
 ) -> None:
     _check(format, delimiter)
-    publisher = get_settings().ocds_publisher_name
     base_url = base_url or get_settings().public_url
+    publication = service.publication(get_settings(), base_url)
 
     def make(session: Session) -> Iterator[Any]:
         return service.export_stream(
@@ -157,7 +157,7 @@ def _export_kind(
             delimiter=delimiter,
             bom=bom,
             base_url=base_url,
-            publisher=publisher,
+            publication=publication,
         )
 
     def count(session: Session) -> int:
@@ -180,10 +180,12 @@ def export_ocds(
 ) -> None:
     """An OCDS 1.1 record package (one record with its compiled release per procurement)."""
     filters = _filters(buyer, procedure, status, date_from, date_to)
-    publisher = get_settings().ocds_publisher_name
     base = base_url or get_settings().public_url
+    publication = service.publication(get_settings(), base)
     _run(
-        lambda s: service.stream_procurements_ocds(s, filters, base_url=base, publisher=publisher),
+        lambda s: service.stream_procurements_ocds(
+            s, filters, base_url=base, publication=publication
+        ),
         lambda s: service.count_procurements(s, filters),
         output,
         "records",

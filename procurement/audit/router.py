@@ -10,14 +10,14 @@ from datetime import UTC, date, datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path, Query, Request, Response
-from fastapi.responses import JSONResponse, StreamingResponse
+from fastapi.responses import JSONResponse, PlainTextResponse, StreamingResponse
 from sqlmodel import Session
 
 from api.csvexport import content_disposition
 from api.db import Database, SessionDep
 from api.errors import NotFound, Unprocessable, problem_responses
 from api.pagination import CursorQuery, LimitQuery, decode_cursor, encode_cursor, link_next
-from procurement.audit import service
+from procurement.audit import ocds, service
 from procurement.audit.redflags import RedFlagConfig
 from procurement.audit.schemas import (
     Delimiter,
@@ -63,8 +63,8 @@ MEDIA_TYPES = {
 }
 
 
-def _publisher(request: Request) -> str:
-    return str(request.app.state.settings.ocds_publisher_name)
+def _publication(request: Request) -> ocds.Publication:
+    return service.publication(request.app.state.settings, _base_url(request))
 
 
 def _base_url(request: Request) -> str:
@@ -80,9 +80,20 @@ def _base_url(request: Request) -> str:
 def procurement_releases(ocid: OcidPath, request: Request, session: SessionDep) -> JSONResponse:
     """The procurement as an OCDS 1.1 release package (one release per step)."""
     package = service.release_package(
-        session, ocid, base_url=_base_url(request), publisher=_publisher(request)
+        session, ocid, base_url=_base_url(request), publication=_publication(request)
     )
     return JSONResponse(package)
+
+
+VersionedQuery = Annotated[
+    bool,
+    Query(
+        description="Add the versioned release (every value with the release that set it). "
+        "Off by default: the OCDS Data Review Tool (libcoveocds) checks a versioned "
+        "release against the schema without extensions and reports the bids as "
+        "unknown fields."
+    ),
+]
 
 
 @router.get(
@@ -90,12 +101,29 @@ def procurement_releases(ocid: OcidPath, request: Request, session: SessionDep) 
     responses={**problem_responses(404), 200: {"content": OCDS_JSON}},
     response_class=JSONResponse,
 )
-def procurement_record(ocid: OcidPath, request: Request, session: SessionDep) -> JSONResponse:
-    """The procurement as an OCDS 1.1 record package (compiled and versioned release)."""
+def procurement_record(
+    ocid: OcidPath, request: Request, session: SessionDep, versioned: VersionedQuery = False
+) -> JSONResponse:
+    """The procurement as an OCDS 1.1 record package (compiled release; versioned too)."""
     package = service.record_package(
-        session, ocid, base_url=_base_url(request), publisher=_publisher(request)
+        session,
+        ocid,
+        base_url=_base_url(request),
+        publication=_publication(request),
+        versioned=versioned,
     )
     return JSONResponse(package)
+
+
+@router.get(
+    service.POLICY_PATH.removeprefix("/v1"),
+    response_class=PlainTextResponse,
+    responses={200: {"content": {"text/markdown": {"schema": {"type": "string"}}}}},
+)
+def publication_policy(request: Request) -> PlainTextResponse:
+    """The OCDS publication policy: what the packages hold, when, and how to read them."""
+    text = ocds.publication_policy(_publication(request), _base_url(request))
+    return PlainTextResponse(text, media_type="text/markdown; charset=utf-8")
 
 
 def _filters(
@@ -218,7 +246,7 @@ def _export(
     delimiter: Delimiter,
     bom: bool,
 ) -> StreamingResponse:
-    base, publisher = _base_url(request), _publisher(request)
+    base, publication = _base_url(request), _publication(request)
     if format == "ocds" and not service.matches_any(session, filters, steps=kind == "steps"):
         raise NothingToPackage()
 
@@ -231,7 +259,7 @@ def _export(
             delimiter=delimiter,
             bom=bom,
             base_url=base,
-            publisher=publisher,
+            publication=publication,
         )
 
     return _streamed(request, chunks, format, kind)

@@ -20,6 +20,7 @@ from sqlalchemy import bindparam, update
 from sqlalchemy import select as sa_select
 from sqlmodel import Field, Session, SQLModel, select
 
+from api.db import session_scope
 from api.errors import Forbidden, Unauthorized
 from api.ratelimit import client_address
 
@@ -280,11 +281,10 @@ def _check_key(request: Request, token: str, digest: str) -> Caller:
     if stale:
         # Recorded in its own short transaction, at most once a minute per key, so reads
         # do not become writes.
-        with database.session(write=True) as session:
+        with session_scope(database, write=True) as session:
             session.execute(
                 update(ApiKey).where(ApiKey.id == key.id).values(last_used_at=utcnow())  # type: ignore[arg-type]
             )
-            session.commit()
     ttl = request.app.state.settings.auth_cache_seconds
     verified_keys.put(digest, caller, ttl, key.expires_at)
     return caller

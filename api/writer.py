@@ -6,6 +6,10 @@ the jobs that are waiting, runs them one after another in one transaction and co
 once, then answers each. A request is answered only after the commit that holds its
 writes, so no acknowledged write can be lost; an error in a commit is every job's error.
 
+Each batch ends with ``api.db.commit``, which first seals the ledger's checkpoint for the
+tree the batch leaves (the appends registered it), so every answered append is covered by
+a signed checkpoint.
+
 Why: each append takes the ledger head lock from its first statement to its commit. With
 one transaction per request that lock was held across thread hops and the event loop's
 latency, and every append paid its own BEGIN, COMMIT and fsync. Here the writer holds it
@@ -30,7 +34,7 @@ from typing import Annotated, Any, TypeVar
 from fastapi import Depends, Request
 from sqlmodel import Session
 
-from api.db import Database
+from api.db import Database, commit, session_scope
 
 T = TypeVar("T")
 logger = logging.getLogger(__name__)
@@ -129,9 +133,8 @@ class WriteQueue:
     def _idle(self) -> None:
         assert self._on_idle is not None
         try:
-            with self._database.session(write=True) as session:
+            with session_scope(self._database, write=True) as session:
                 self._on_idle(session)
-                session.commit()
         except Exception:
             logger.exception("the write queue's idle work failed")
 
@@ -148,7 +151,9 @@ class WriteQueue:
                             failed = (position, error)
                             break
                     if failed is None:
-                        session.commit()
+                        # Seals first: the ledger's checkpoint for the tree the batch leaves
+                        # (api.db.commit runs what the transaction owes), then commits.
+                        commit(session)
                     else:
                         session.rollback()
                 except Exception:  # the commit itself failed: every job of it fails

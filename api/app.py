@@ -69,6 +69,8 @@ def _routers() -> list[Any]:
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     yield
     app.state.write_queue.stop()  # the queued writes are committed and answered first
+    if app.state.owns_database:
+        app.state.database.dispose()
 
 
 def create_app(settings: Settings | None = None, database: Database | None = None) -> FastAPI:
@@ -83,6 +85,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         generate_unique_id_function=route_unique_id,
     )
     app.state.settings = settings
+    app.state.owns_database = database is None
     app.state.database = database or make_database(settings)
     app.state.query_slots = QuerySlots(settings.query_slots, settings.pool_timeout_seconds)
     app.state.long_reads = LongReads(settings.long_read_slots)

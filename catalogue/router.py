@@ -22,7 +22,7 @@ from api.auth import (
 from api.csvexport import content_disposition
 from api.db import LongReadSessionDep, QuerySessionDep, SessionDep
 from api.errors import problem_responses
-from api.http import check_if_match, etag_of
+from api.http import check_if_match, etag_of, in_blocks
 from api.idempotency import IdempotencyDep
 from api.pagination import CursorQuery, LimitQuery, Page, page_response
 from catalogue import exports, service
@@ -639,7 +639,7 @@ def _export(
     )
     extension = {"csv": "csv", "jsonl": "jsonl", "geojson": "geojson"}[fmt]
     return StreamingResponse(
-        body,
+        in_blocks(body),
         media_type=exports.media_type(fmt),
         headers={"Content-Disposition": content_disposition(f"{kind}.{extension}")},
     )

@@ -16,6 +16,7 @@ from sqlmodel import Session
 from api.csvexport import content_disposition
 from api.db import LongReadSessionDep, SessionDep
 from api.errors import NotFound, Unprocessable, problem_responses
+from api.http import in_blocks
 from api.pagination import CursorQuery, LimitQuery, decode_cursor, encode_cursor
 from procurement.audit import service
 from procurement.audit.redflags import RedFlagConfig
@@ -127,7 +128,7 @@ def _streamed(chunks: Iterator[Any], fmt: str, name: str) -> StreamingResponse:
     extension = {"jsonl": "jsonl", "csv": "csv", "ocds": "json"}[fmt]
     stamp = datetime.now(UTC).strftime("%Y%m%d")
     return StreamingResponse(
-        chunks,
+        in_blocks(chunks),
         media_type=MEDIA_TYPES[fmt],
         headers={
             "Content-Disposition": content_disposition(f"{name}-{stamp}.{extension}"),

@@ -14,6 +14,7 @@ from sqlmodel import Session
 from api.auth import AuditorOrAdminDep
 from api.db import Database, LongReadSessionDep, SessionDep, session_scope
 from api.errors import NotFound, Unprocessable, problem_responses
+from api.http import in_blocks
 from procurement.ledger import service
 from procurement.ledger.export import export_lines, needs_tail_checkpoint, sign_tail
 from procurement.ledger.models import LedgerCheckpoint
@@ -229,7 +230,7 @@ def export_ledger(
     """Stream the whole ledger (entries, hashes, checkpoints) for offline verification."""
     _sign_tail(request.app.state.database)
     return StreamingResponse(
-        export_lines(session),
+        in_blocks(export_lines(session)),
         media_type="application/jsonl",
         headers={"Content-Disposition": 'attachment; filename="ledger.jsonl"'},
     )

@@ -359,7 +359,9 @@ class LongReads:
 
 
 @asynccontextmanager
-async def _request_session(database: Database, *, write: bool, pool: Pool = "queries") -> Any:
+async def _request_session(
+    database: Database, *, write: bool, pool: Pool = "queries"
+) -> AsyncIterator[Session]:
     """Commit when the route returns, roll back on any error.
 
     A session starts no transaction until its first statement, so it is made here on the

@@ -5,7 +5,8 @@ raw single-row commits on the same database, as a ratio.
 
 Without --url it uses a temporary SQLite file (WAL, synchronous=FULL). Each append is one
 transaction, as in a request: lock the procurement row, check the order, take the ledger
-head, write the entry and the step, sign its checkpoint, commit. It also prints the SQL statements per append.
+head, write the entry and the step, sign its checkpoint, commit. It also prints the SQL
+statements per append.
 """
 
 from __future__ import annotations

@@ -17,6 +17,25 @@ solutions) into a scratch database and starts one real uvicorn process on it. Th
 
 It prints append p50/p99 of both phases and their ratio (target: p99 under load < 1 s),
 and how the heavy reads were answered (200, 503 with Retry-After, anything else).
+
+Measured on 2 cores shared with other jobs (load average in brackets; the appends-alone
+baseline of each run is beside it), December 2026, 20 s phases:
+
+  main before issue 14, where POST /v1/compatibility opened a write session and every
+  read shared one pool with the writes:
+    SQLite      alone p50 52 ms, p99 148 ms; loaded: 4 appends answered in 20 s,
+                p50 28.7 s, p99 28.8 s (x556, x194) [load 14.9]; in a first run an
+                append waited past the client's 120 s and failed
+    PostgreSQL  alone p50 61 ms, p99 208 ms; loaded: 4 appends, p50 21.2 s, p99 23.4 s
+                (x348, x113) [load 14.6]; at [load 8]: 12 appends, p50 2.3 s, p99 16.0 s
+  with the three pools, 2 query slots, 2 long-read slots, export blocks:
+    SQLite      alone p50 52 ms, p99 153 ms; loaded: 276 appends, p50 148 ms, p99 1.46 s
+                (x2.8, x9.5) [load 12.3]; at [load 8 to 11]: p99 585, 689, 978 ms and
+                1.10 s over four runs (p50 113 to 222 ms)
+    PostgreSQL  alone p50 79 ms, p99 338 ms; loaded: 140 appends, p50 430 ms, p99 1.29 s
+                (x5.5, x3.8) [load 12.7]; at [load 7]: p50 100 ms, p99 893 ms
+  No append failed in any run of the branch; the heavy reads were answered 200 or 503
+  with Retry-After (about half of them 503: the slots are full), never 500.
 """
 
 from __future__ import annotations

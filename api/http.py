@@ -41,19 +41,13 @@ def in_blocks(chunks: Iterable[str | bytes], size: int = STREAM_BLOCK_BYTES) -> 
     loop, so rows one by one would cost the event loop, which the writes share, a hop each."""
     pending: list[bytes] = []
     length = 0
-    iterator = iter(chunks)
-    try:
-        for chunk in iterator:
-            data = chunk.encode() if isinstance(chunk, str) else chunk
-            pending.append(data)
-            length += len(data)
-            if length >= size:
-                yield b"".join(pending)
-                pending.clear()
-                length = 0
-        if pending:
+    for chunk in chunks:
+        data = chunk.encode() if isinstance(chunk, str) else chunk
+        pending.append(data)
+        length += len(data)
+        if length >= size:
             yield b"".join(pending)
-    finally:
-        close = getattr(iterator, "close", None)
-        if close is not None:
-            close()  # a client that hung up ends the export's cursor now
+            pending.clear()
+            length = 0
+    if pending:
+        yield b"".join(pending)

@@ -24,6 +24,7 @@ from sqlmodel import Session
 from api.app import create_app
 from api.auth import Role, issue_key
 from api.db import EngineDatabase, make_engine, session_scope
+from api.http import in_blocks
 from api.settings import Settings
 from catalogue.models import CatalogueTag, Solution, Vendor
 from tests import factories_procurement as f
@@ -301,3 +302,12 @@ def test_appends_all_succeed_while_32_anonymous_heavy_reads_run(
     answered = {status for _, status in tally.reads}
     assert answered <= {"200", "503"}, tally.reads
     assert "200" in answered, tally.reads
+
+
+def test_a_streamed_body_goes_out_in_blocks() -> None:
+    rows = (f"row {n}\n" for n in range(10))  # 6 bytes each
+    assert list(in_blocks(rows, size=20)) == [
+        b"row 0\nrow 1\nrow 2\nrow 3\n",
+        b"row 4\nrow 5\nrow 6\nrow 7\n",
+        b"row 8\nrow 9\n",
+    ]

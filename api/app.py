@@ -23,7 +23,7 @@ import api.metadata  # noqa: F401  (every table, before anything touches the dat
 import catalogue.router
 from api import health, keys_router
 from api.auth import CallerMiddleware
-from api.db import Database, EngineDatabase, make_engine
+from api.db import Database, LongReads, QuerySlots, make_database
 from api.errors import PROBLEM_MEDIA_TYPE, install_error_handlers
 from api.idempotency import IdempotentReplay
 from api.middleware import BodyLimitMiddleware, ResponseHeadersMiddleware
@@ -77,6 +77,8 @@ def _routers() -> list[Any]:
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     yield
     app.state.write_queue.stop()  # the queued writes are committed and answered first
+    if app.state.owns_database:
+        app.state.database.dispose()
 
 
 def create_app(settings: Settings | None = None, database: Database | None = None) -> FastAPI:
@@ -93,7 +95,10 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         redirect_slashes=False,
     )
     app.state.settings = settings
-    app.state.database = database or EngineDatabase(make_engine(settings))
+    app.state.owns_database = database is None
+    app.state.database = database or make_database(settings)
+    app.state.query_slots = QuerySlots(settings.query_slots, settings.pool_timeout_seconds)
+    app.state.long_reads = LongReads(settings.long_read_slots)
     # In "every N seconds" mode a quiet tail is signed N seconds after the last append.
     app.state.write_queue = WriteQueue(
         app.state.database,
@@ -185,7 +190,7 @@ def openapi_schema(app: FastAPI) -> dict[str, Any]:
     for path, operations in schema.get("paths", {}).items():
         for method, operation in operations.items():
             responses = operation.setdefault("responses", {})
-            extra = ["400", "429", "500"]
+            extra = ["400", "429", "500", "503"]
             if "requestBody" in operation:
                 extra += ["413", "415", "422"]
             if operation.get("parameters"):
@@ -219,6 +224,8 @@ def _describe(status: str) -> str:
         "429": "Too many requests; see Retry-After",
         "422": "Invalid values; see errors",
         "500": "Unexpected error; nothing was written",
+        "503": "Busy (no free connection, all long-read slots taken) or the query ran past "
+        "its time limit; see Retry-After",
     }.get(status, "Error")
 
 

@@ -24,6 +24,7 @@ from sqlalchemy.exc import OperationalError
 from sqlmodel import Field, Session, SQLModel, select
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from api.db import session_scope
 from api.errors import AppError, Forbidden, ServiceUnavailable, Unauthorized, problem_response
 from api.ratelimit import RateLimits, TooManyRequests, client_address
 
@@ -388,11 +389,10 @@ def _check_key(request: Request, token: str, digest: str) -> Caller:
     if stale:
         # Recorded in its own short transaction, at most once a minute per key, so reads
         # do not become writes.
-        with database.session(write=True) as session:
+        with session_scope(database, write=True) as session:
             session.execute(
                 update(ApiKey).where(ApiKey.id == key.id).values(last_used_at=utcnow())  # type: ignore[arg-type]
             )
-            session.commit()
     ttl = request.app.state.settings.auth_cache_seconds
     verified_keys.put(digest, caller, ttl, key.expires_at)
     return caller

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from contextlib import AbstractContextManager
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated
@@ -40,6 +41,13 @@ def _engine() -> Engine:
     from api.db import make_engine
 
     return make_engine(get_settings())
+
+
+def _session(*, write: bool) -> AbstractContextManager[Session]:
+    """``session_scope`` on the configured database (commits a write block at its end)."""
+    from api.db import session_scope
+
+    return session_scope(_engine(), write=write)
 
 
 @app.command()
@@ -129,18 +137,19 @@ def _redacted(url: str) -> str:
 @app.command()
 def bootstrap() -> None:
     """First start: create the first admin key (printed once)."""
-    with Session(_engine()) as session:
+    with _session(write=True) as session:
         admins = session.exec(
             select(func.count()).select_from(ApiKey).where(ApiKey.role == Role.admin.value)
         ).one()
+        issued = None
         if admins == 0:
             issued = issue_key(session, role=Role.admin, label="first admin (bootstrap)")
-            session.commit()
-            typer.echo("")
-            typer.echo("  First admin API key (shown only now; keep it safe):")
-            typer.echo(f"    {issued.secret}")
-            typer.echo("  Use it as:  Authorization: Bearer <key>")
-            typer.echo("")
+    if issued is not None:  # printed once it is committed
+        typer.echo("")
+        typer.echo("  First admin API key (shown only now; keep it safe):")
+        typer.echo(f"    {issued.secret}")
+        typer.echo("  Use it as:  Authorization: Bearer <key>")
+        typer.echo("")
 
 
 @keys_app.command("create")
@@ -162,8 +171,8 @@ def keys_create(
     if expires_at is not None and expires_at <= utcnow():
         typer.echo("error: the expiry lies in the past", err=True)
         raise typer.Exit(2)
-    with Session(_engine()) as session:
-        try:
+    try:
+        with _session(write=True) as session:
             issued = issue_key(
                 session,
                 role=role,
@@ -172,18 +181,17 @@ def keys_create(
                 vendor_id=vendor,
                 expires_at=expires_at,
             )
-        except ValueError as exc:
-            typer.echo(f"error: {exc}", err=True)
-            raise typer.Exit(2) from None
-        session.commit()
-        typer.echo(issued.secret)
-        typer.echo(f"key id {issued.key.id}, role {role.value}; shown only now", err=True)
+    except ValueError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
+    typer.echo(issued.secret)
+    typer.echo(f"key id {issued.key.id}, role {role.value}; shown only now", err=True)
 
 
 @keys_app.command("list")
 def keys_list() -> None:
     """List keys (ids, roles, labels; never secrets)."""
-    with Session(_engine()) as session:
+    with _session(write=False) as session:
         for key in session.exec(select(ApiKey).order_by(ApiKey.created_at)):  # type: ignore[arg-type]
             state = "revoked" if key.revoked_at else "active"
             scope = key.municipality_code or (str(key.vendor_id) if key.vendor_id else "-")
@@ -193,12 +201,12 @@ def keys_list() -> None:
 @keys_app.command("revoke")
 def keys_revoke(key_id: str) -> None:
     """Revoke a key by its id."""
-    with Session(_engine()) as session:
-        if revoke_key(session, key_id) is None:
-            typer.echo(f"error: no key with id {key_id}", err=True)
-            raise typer.Exit(1)
-        session.commit()
-        typer.echo(f"revoked {key_id}")
+    with _session(write=True) as session:
+        revoked = revoke_key(session, key_id)
+    if revoked is None:
+        typer.echo(f"error: no key with id {key_id}", err=True)
+        raise typer.Exit(1)
+    typer.echo(f"revoked {key_id}")
 
 
 def current_openapi() -> str:

@@ -67,6 +67,40 @@ class Settings(BaseSettings):
         default=None, description="HMAC key for cursors; default <data_dir>/secret.key"
     )
     sqlite_busy_timeout_ms: int = Field(default=30_000, ge=0)
+    database_pool_size: int = Field(
+        default=10,
+        ge=1,
+        description="Connections kept open for writes and the service's own short reads "
+        "(key lookups); up to this many more in a burst. Read requests have pools of their "
+        "own (query_slots, long_read_slots), so they never take the connections writes need.",
+    )
+    pool_timeout_seconds: float = Field(
+        default=10,
+        gt=0,
+        description="How long a request waits for a free connection, or a read request for "
+        "one of the query slots, before it is answered 503 with Retry-After.",
+    )
+    query_time_limit_seconds: float = Field(
+        default=5,
+        ge=0,
+        description="Each statement of a read request (searches, compatibility, lists) is "
+        "stopped after this long and the request answered 503; 0 sets no limit. Long reads "
+        "(exports, the feed, ledger verification) are bounded by long_read_slots instead.",
+    )
+    query_slots: int = Field(
+        default=2,
+        ge=1,
+        description="Read requests served at once per process; more wait for a turn (up "
+        "to pool_timeout_seconds), then get 503 with Retry-After. Few, so that the write "
+        "path gets its turn of the Python interpreter under a flood of heavy reads.",
+    )
+    long_read_slots: int = Field(
+        default=2,
+        ge=1,
+        description="Exports, feed pages and ledger verifications running at once per "
+        "process (each on a connection of its own pool); one more is answered 503 with "
+        "Retry-After.",
+    )
     rate_limit_per_key: str = Field(
         default="1200/minute", description="Budget of each API key (limits notation)."
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Annotated
 
@@ -12,11 +13,12 @@ from sqlmodel import Session
 seed_app = typer.Typer(help="Demo content.")
 
 
-def _session() -> Session:
-    from api.db import make_engine
+def _session() -> AbstractContextManager[Session]:
+    """A write session on the configured database, committed when its block ends."""
+    from api.db import make_engine, session_scope
     from api.settings import get_settings
 
-    return Session(make_engine(get_settings()))
+    return session_scope(make_engine(get_settings()), write=True)
 
 
 def import_municipalities(
@@ -44,13 +46,11 @@ def import_municipalities(
             return
         try:
             count = import_register(session, file)
-        except RegisterError as exc:
-            session.rollback()
+        except RegisterError as exc:  # the block ends in a rollback
             for error in exc.errors:
                 typer.echo(f"error: {file}: {error}", err=True)
             typer.echo("nothing was imported", err=True)
             raise typer.Exit(1) from None
-        session.commit()
     typer.echo(f"imported {count} municipalities in {time.perf_counter() - started:.1f} s")
 
 
@@ -60,8 +60,8 @@ def seed_demo() -> None:
     from catalogue.demo import seed_demo as load
 
     with _session() as session:
-        if not load(session):
-            typer.echo("demo content already present; nothing to do")
-            return
-        session.commit()
+        loaded = load(session)
+    if not loaded:
+        typer.echo("demo content already present; nothing to do")
+        return
     typer.echo("demo content loaded (vendors, solutions and pilots marked demo)")

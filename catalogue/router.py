@@ -9,6 +9,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from fastapi.responses import JSONResponse, StreamingResponse
+from sqlmodel import Session
 
 from api.auth import (
     AdminDep,
@@ -18,9 +19,9 @@ from api.auth import (
     request_caller,
 )
 from api.csvexport import content_disposition
-from api.db import SessionDep
+from api.db import LongReadSessionDep, QuerySessionDep, SessionDep
 from api.errors import problem_responses
-from api.http import check_if_match, etag_of
+from api.http import check_if_match, etag_of, in_blocks
 from api.idempotency import IdempotencyDep
 from api.pagination import CursorQuery, LimitQuery, Page, page_response
 from api.text import MUNICIPALITY_CODE_PATTERN, AsciiNumber
@@ -516,7 +517,7 @@ def list_compatible_solutions(
 
 
 @router.post("/compatibility", responses=problem_responses(422))
-def check_compatibility(body: StackIn, session: SessionDep) -> CompatibilityResult:
+def check_compatibility(body: StackIn, session: QuerySessionDep) -> CompatibilityResult:
     """Rank solutions by what they share with a town's current stack (a query; writes
     nothing, so it needs no key)."""
     stack, ranked = service.compatible_with_stack(session, body)
@@ -614,21 +615,19 @@ DelimiterQuery = Annotated[
 
 
 def _export(
-    request: Request,
     kind: Literal["pilots", "solutions"],
     fmt: exports.Format,
     filters: CatalogueSearch,
     bom: bool,
     delimiter: str,
     caller: Caller | None,
-    session: Any,
+    session: Session,
 ) -> StreamingResponse:
     # Fail on bad filters now, while an error can still be a problem+json response.
     if kind == "pilots":
         service.pilot_export_query(session, filters)
     else:
         service.solution_export_query(session, filters)
-    database = request.app.state.database
 
     def to_public(row: Any) -> dict[str, Any]:
         if kind == "pilots":
@@ -636,7 +635,7 @@ def _export(
         return solution_public(row).model_dump(mode="json")
 
     body = exports.stream(
-        lambda: database.session(write=False),
+        lambda: session,  # the long read's own session, held until the body is sent
         kind,
         fmt,
         filters,
@@ -646,7 +645,7 @@ def _export(
     )
     extension = {"csv": "csv", "jsonl": "jsonl", "geojson": "geojson"}[fmt]
     return StreamingResponse(
-        body,
+        in_blocks(body),
         media_type=exports.media_type(fmt),
         headers={"Content-Disposition": content_disposition(f"{kind}.{extension}")},
     )
@@ -658,16 +657,15 @@ def _export(
     responses={**EXPORT_CONTENT, **problem_responses(401, 422)},
 )
 def export_pilots(
-    request: Request,
-    session: SessionDep,
     caller: ReaderDep,
     filters: FiltersDep,
+    session: LongReadSessionDep,
     format: Annotated[exports.Format, Query()] = "csv",  # noqa: A002 - the API's name
     bom: BomQuery = False,
     delimiter: DelimiterQuery = "comma",
 ) -> StreamingResponse:
     """Export pilots as CSV, JSON Lines or GeoJSON (points at their municipality)."""
-    return _export(request, "pilots", format, filters, bom, delimiter, caller, session)
+    return _export("pilots", format, filters, bom, delimiter, caller, session)
 
 
 @router.get(
@@ -676,12 +674,11 @@ def export_pilots(
     responses={**EXPORT_CONTENT, **problem_responses(422)},
 )
 def export_solutions(
-    request: Request,
-    session: SessionDep,
     filters: FiltersDep,
+    session: LongReadSessionDep,
     format: Annotated[Literal["csv", "jsonl"], Query()] = "csv",  # noqa: A002
     bom: BomQuery = False,
     delimiter: DelimiterQuery = "comma",
 ) -> StreamingResponse:
     """Export solutions as CSV or JSON Lines."""
-    return _export(request, "solutions", format, filters, bom, delimiter, None, session)
+    return _export("solutions", format, filters, bom, delimiter, None, session)

@@ -128,7 +128,8 @@ class TestDatabase:
         self.connection = connection
         self.engine = connection.engine
 
-    def session(self, *, write: bool) -> Session:  # noqa: ARG002 - same connection either way
+    def session(self, *, write: bool, pool: str = "main") -> Session:
+        # The same connection whatever the kind of session (ruff's ARG rules skip tests/).
         return Session(
             bind=self.connection,
             join_transaction_mode="create_savepoint",

@@ -90,10 +90,10 @@ def _run(
     output: Path | None,
     label: str,
 ) -> None:
-    from api.db import make_engine
+    from api.db import make_engine, session_scope
 
     engine = make_engine(get_settings())
-    with Session(engine) as session:
+    with session_scope(engine, write=False) as session:
         total = count(session)
         _write(make(session), total, output, label)
     typer.echo(f"{label}: {total} exported", err=True)

@@ -14,8 +14,9 @@ from fastapi.responses import JSONResponse, PlainTextResponse, StreamingResponse
 from sqlmodel import Session
 
 from api.csvexport import content_disposition
-from api.db import Database, SessionDep
+from api.db import LongReadSessionDep, SessionDep
 from api.errors import NotFound, Unprocessable, problem_responses
+from api.http import in_blocks
 from api.pagination import CursorQuery, LimitQuery, decode_cursor, encode_cursor, link_next
 from procurement.audit import ocds, service
 from procurement.audit.redflags import RedFlagConfig
@@ -156,27 +157,12 @@ class NothingToPackage(NotFound):
         )
 
 
-def _streamed(
-    request: Request,
-    chunks: Any,
-    fmt: str,
-    name: str,
-) -> StreamingResponse:
-    """Run ``chunks(session)`` in a read session of its own that lives as long as the
-    stream (the request's session is closed when the route returns)."""
-    database: Database = request.app.state.database
-
-    def body() -> Iterator[Any]:
-        session: Session = database.session(write=False)
-        try:
-            yield from chunks(session)
-        finally:
-            session.close()
-
+def _streamed(chunks: Iterator[Any], fmt: str, name: str) -> StreamingResponse:
+    """The streamed export (its long-read session lives until the response is sent)."""
     extension = {"jsonl": "jsonl", "csv": "csv", "ocds": "json"}[fmt]
     stamp = datetime.now(UTC).strftime("%Y%m%d")
     return StreamingResponse(
-        body(),
+        in_blocks(chunks),
         media_type=MEDIA_TYPES[fmt],
         headers={
             "Content-Disposition": content_disposition(f"{name}-{stamp}.{extension}"),
@@ -199,7 +185,7 @@ ToQuery = Annotated[date | None, Query(alias="to", description="Up to this day (
 )
 def export_procurements(
     request: Request,
-    session: SessionDep,
+    session: LongReadSessionDep,
     format: FormatQuery = "jsonl",
     buyer: BuyerQuery = None,
     procedure: ProcedureId | None = None,
@@ -221,7 +207,7 @@ def export_procurements(
 )
 def export_steps(
     request: Request,
-    session: SessionDep,
+    session: LongReadSessionDep,
     format: FormatQuery = "jsonl",
     buyer: BuyerQuery = None,
     procedure: ProcedureId | None = None,
@@ -249,20 +235,17 @@ def _export(
     base, publication = _base_url(request), _publication(request)
     if format == "ocds" and not service.matches_any(session, filters, steps=kind == "steps"):
         raise NothingToPackage()
-
-    def chunks(session: Session) -> Iterator[Any]:
-        return service.export_stream(
-            session,
-            kind,
-            format,
-            filters,
-            delimiter=delimiter,
-            bom=bom,
-            base_url=base,
-            publication=publication,
-        )
-
-    return _streamed(request, chunks, format, kind)
+    chunks = service.export_stream(
+        session,
+        kind,
+        format,
+        filters,
+        delimiter=delimiter,
+        bom=bom,
+        base_url=base,
+        publication=publication,
+    )
+    return _streamed(chunks, format, kind)
 
 
 FeedLimit = Annotated[int, Query(ge=1, le=1000, description="Steps per page (1-1000).")]
@@ -270,7 +253,7 @@ FeedLimit = Annotated[int, Query(ge=1, le=1000, description="Steps per page (1-1
 
 @router.get("/feed", response_model=FeedPage, responses=problem_responses())
 def read_feed(
-    session: SessionDep,
+    session: LongReadSessionDep,
     since: CursorQuery = None,
     limit: FeedLimit = 200,
 ) -> FeedPage:

@@ -33,21 +33,19 @@ def export_ledger(
     ] = None,
 ) -> None:
     """Write the ledger export (JSON Lines) that 'smartsteps verify' reads."""
-    from sqlmodel import Session
-
-    from api.cli import _engine
+    from api.db import make_engine, session_scope
+    from api.settings import get_settings
     from procurement.ledger import service
     from procurement.ledger.export import export_lines, needs_tail_checkpoint
 
     _configure()
-    engine = _engine()
-    with Session(engine) as session:
+    engine = make_engine(get_settings())
+    with session_scope(engine, write=False) as session:
         tail = needs_tail_checkpoint(session)
     if tail:
-        with Session(engine.execution_options(sqlite_begin="IMMEDIATE")) as session:
+        with session_scope(engine, write=True) as session:
             service.checkpoint_now(session)
-            session.commit()
-    with Session(engine) as session:
+    with session_scope(engine, write=False) as session:
         if output is None:
             out = sys.stdout.buffer
             for line in export_lines(session):

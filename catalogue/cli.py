@@ -21,19 +21,27 @@ def _session() -> Session:
 
 def import_municipalities(
     file: Annotated[
-        Path,
+        Path | None,
         typer.Argument(
             help="CSV: code,name,district,district_lau1,region,"
-            "region_nuts3,postcode,lat,lon,population"
+            "region_nuts3,postcode,lat,lon,population (default: the built-in register)",
+            show_default=False,
         ),
-    ],
+    ] = None,
     if_empty: Annotated[
         bool, typer.Option("--if-empty", help="Do nothing when the register is loaded already.")
     ] = False,
 ) -> None:
-    """Import (upsert by code) the municipalities register; all or nothing."""
-    from catalogue.registry import RegisterError, import_register, municipality_count
+    """Import (upsert by code) the municipalities register; all or nothing. Without FILE,
+    the register the project ships (ČSÚ data of 2018/2020, see catalogue/data/README.md)."""
+    from catalogue.registry import (
+        BUILTIN_REGISTER,
+        RegisterError,
+        import_register,
+        municipality_count,
+    )
 
+    file = file or BUILTIN_REGISTER
     if not file.is_file():
         typer.echo(f"error: {file} is not a file", err=True)
         raise typer.Exit(2)

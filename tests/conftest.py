@@ -21,26 +21,9 @@ from api.db import make_engine
 from api.migrate import upgrade
 from api.settings import Settings
 
-
-def _shared_dir() -> Path:
-    """The read-only shared data (register, OCDS schema, Merkle vectors): ``../shared`` beside
-    the project, as CI has it; ``SMARTSTEPS_SHARED_DIR`` overrides; a clone elsewhere on
-    this machine (e.g. /tmp/ci) falls back to /work/shared."""
-    candidates = [
-        os.environ.get("SMARTSTEPS_SHARED_DIR"),
-        Path(__file__).resolve().parents[2] / "shared",
-        "/work/shared",
-    ]
-    for candidate in candidates:
-        if candidate and (Path(candidate) / "data" / "cz-municipalities.csv").is_file():
-            return Path(candidate)
-    raise RuntimeError(
-        "the shared data (../shared with data/cz-municipalities.csv) is missing; "
-        "set SMARTSTEPS_SHARED_DIR to its path"
-    )
-
-
-SHARED = _shared_dir()
+# Third-party test data kept in the repository (OCDS schema, Merkle vectors): the tests need
+# nothing outside it.
+TEST_DATA = Path(__file__).resolve().parent / "data"
 TEST_DATABASE_URL = os.environ.get("SMARTSTEPS_TEST_DATABASE_URL")
 
 
@@ -195,13 +178,13 @@ def make_key(session: Session) -> MakeKey:
 
 @pytest.fixture(scope="session", autouse=True)
 def municipalities_register(engine: Engine) -> int:
-    """The real municipalities register (../shared/data), imported and committed once per
+    """The real municipalities register (the built-in copy), imported and committed once per
     test session; each test's rollback leaves it in place. Every test has it: procurements
     name their buyer by its code in the register."""
-    from catalogue.registry import import_register
+    from catalogue.registry import BUILTIN_REGISTER, import_register
 
     with Session(engine) as session:
-        count = import_register(session, SHARED / "data" / "cz-municipalities.csv")
+        count = import_register(session, BUILTIN_REGISTER)
         session.commit()
     return count
 
@@ -211,11 +194,11 @@ def upgrade_with_register(url: str) -> None:
     name their buyer by its code in the register)."""
     from sqlalchemy import create_engine, pool
 
-    from catalogue.registry import import_register
+    from catalogue.registry import BUILTIN_REGISTER, import_register
 
     upgrade(url)
     engine = create_engine(url, poolclass=pool.NullPool)
     with Session(engine) as session:
-        import_register(session, SHARED / "data" / "cz-municipalities.csv")
+        import_register(session, BUILTIN_REGISTER)
         session.commit()
     engine.dispose()

@@ -106,6 +106,15 @@ def _hash_secret(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
+class KeyScopeError(ValueError):
+    """A role and a scope that do not go together; ``field`` names the scope field at fault
+    (``municipality_code`` or ``vendor_id``)."""
+
+    def __init__(self, message: str, field: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
 def issue_key(
     session: Session,
     *,
@@ -118,13 +127,15 @@ def issue_key(
 ) -> IssuedKey:
     """Create a key; the returned secret is never stored and cannot be shown again."""
     if role is Role.officer and not municipality_code:
-        raise ValueError("an officer key needs the municipality it acts for")
+        raise KeyScopeError(
+            "an officer key needs the municipality it acts for", "municipality_code"
+        )
     if role is Role.vendor and vendor_id is None:
-        raise ValueError("a vendor key needs the vendor it acts for")
+        raise KeyScopeError("a vendor key needs the vendor it acts for", "vendor_id")
     if role not in (Role.officer,) and municipality_code:
-        raise ValueError("only an officer key is scoped to a municipality")
+        raise KeyScopeError("only an officer key is scoped to a municipality", "municipality_code")
     if role not in (Role.vendor,) and vendor_id is not None:
-        raise ValueError("only a vendor key is scoped to a vendor")
+        raise KeyScopeError("only a vendor key is scoped to a vendor", "vendor_id")
     key_id = secrets.token_hex(6)
     secret = secrets.token_urlsafe(32)
     full = f"{KEY_PREFIX}_{key_id}_{secret}"

@@ -9,12 +9,14 @@ from typing import Annotated
 import typer
 from sqlmodel import Session
 
+from api.preflight import fail, require_database
+from api.settings import get_settings
+
 seed_app = typer.Typer(help="Demo content.")
 
 
 def _session() -> Session:
     from api.db import make_engine
-    from api.settings import get_settings
 
     return Session(make_engine(get_settings()))
 
@@ -43,8 +45,8 @@ def import_municipalities(
 
     file = file or BUILTIN_REGISTER
     if not file.is_file():
-        typer.echo(f"error: {file} is not a file", err=True)
-        raise typer.Exit(2)
+        fail(f"{file}: not found (or not a file)", 2)
+    require_database(get_settings())
     started = time.perf_counter()
     with _session() as session:
         if if_empty and municipality_count(session) > 100:
@@ -67,6 +69,7 @@ def seed_demo() -> None:
     """Load the demo catalogue (marked demo: true) once; a second run does nothing."""
     from catalogue.demo import seed_demo as load
 
+    require_database(get_settings())
     with _session() as session:
         if not load(session):
             typer.echo("demo content already present; nothing to do")

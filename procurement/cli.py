@@ -24,8 +24,10 @@ def import_cpv_list(
 ) -> None:
     """Replace the CPV list; procurements' CPV codes are then checked against it."""
     from api.db import make_engine
+    from api.preflight import require_database
     from procurement.cpv import import_cpv
 
+    require_database(get_settings())
     engine = make_engine(get_settings())
     with Session(engine) as session:
         try:

@@ -76,10 +76,38 @@ def fresh_database_url(tmp_path: Path) -> Iterator[Callable[[], str]]:
         admin.dispose()
 
 
+def worker_database_url(url: str) -> str:
+    """Under pytest-xdist each worker migrates and empties a PostgreSQL database of its own,
+    ``<name>_gw0``, ``<name>_gw1``, ... (created beside the named one when missing), so that
+    ``pytest -n 2`` works on PostgreSQL as on SQLite."""
+    from sqlalchemy import create_engine, pool
+    from sqlalchemy.engine import make_url
+
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if not worker:
+        return url
+    base = make_url(url)
+    name = f"{base.database}_{worker}"
+    admin = create_engine(url, poolclass=pool.NullPool, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as connection:
+            exists = connection.execute(
+                text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": name}
+            ).first()
+            if exists is None:
+                connection.execute(text(f'CREATE DATABASE "{name}"'))
+    finally:
+        admin.dispose()
+    return base.set(database=name).render_as_string(hide_password=False)
+
+
 @pytest.fixture(scope="session")
 def settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
     data_dir = tmp_path_factory.mktemp("data")
-    url = TEST_DATABASE_URL or f"sqlite:///{data_dir / 'test.sqlite3'}"
+    if TEST_DATABASE_URL and on_postgres():
+        url = worker_database_url(TEST_DATABASE_URL)
+    else:
+        url = TEST_DATABASE_URL or f"sqlite:///{data_dir / 'test.sqlite3'}"
     # Budgets far above what a test sends; the rate-limit tests set their own.
     return Settings(
         data_dir=data_dir,

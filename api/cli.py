@@ -13,7 +13,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session, func, or_, select
 
 from api.auth import ApiKey, KeyScopeError, Role, issue_key, revoke_key, utcnow
-from api.keys_router import EXPIRY_RULE
+from api.keys_router import EXPIRY_RULE, expiry_problem
 from api.preflight import fail, redacted, require_database, require_folder
 from api.settings import get_settings
 from catalogue import cli as catalogue_cli
@@ -143,16 +143,18 @@ def bootstrap(
         ).one()
         if admins and not another:
             typer.echo(
-                f"an active admin key exists already ({admins} in all); no key created. "
-                "'smartsteps keys list' shows them; 'smartsteps bootstrap --another' or "
-                "'smartsteps keys create --role admin --label ...' makes another"
+                "an active admin key exists already; no key created. 'smartsteps keys list' "
+                "shows the keys; 'smartsteps bootstrap --another' or 'smartsteps keys create "
+                "--role admin --label ...' makes another"
             )
             return
         label = "first admin (bootstrap)" if not admins else "admin (bootstrap --another)"
         issued = issue_key(session, role=Role.admin, label=label)
         session.commit()
         typer.echo("")
-        typer.echo("  Admin API key (shown only now; keep it safe):")
+        typer.echo(
+            f"  {'First admin' if not admins else 'Admin'} API key (shown only now; keep it safe):"
+        )
         typer.echo(f"    {issued.secret}")
         typer.echo("  Use it as:  Authorization: Bearer <key>")
         typer.echo("")
@@ -163,8 +165,6 @@ OPTION_OF_SCOPE = {"municipality_code": "--municipality", "vendor_id": "--vendor
 
 def _expiry(text: str | None) -> datetime | None:
     """--expires as the API takes expires_at: a time with its zone, within 10 years."""
-    from api.keys_router import expiry_problem
-
     if text is None:
         return None
     try:

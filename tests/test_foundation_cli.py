@@ -159,6 +159,7 @@ def test_bootstrap_on_a_database_with_an_admin_says_so_and_creates_nothing(datab
     env = {"SMARTSTEPS_DATABASE_URL": database}
     first = CliRunner().invoke(cli, ["bootstrap"], env=env)
     assert first.exit_code == 0, first.output
+    assert "First admin API key" in first.output
     assert "ssk_" in first.output
     assert len(_admin_keys(database)) == 1
 

@@ -14,7 +14,7 @@ import fastapi_offline
 from fastapi import FastAPI, Request
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.openapi.utils import get_openapi
-from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 from fastapi.routing import APIRoute
 from fastapi.staticfiles import StaticFiles
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
@@ -136,6 +136,8 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
 def _install_docs(app: FastAPI) -> None:
     static = Path(fastapi_offline.__file__).resolve().parent / "static"
     app.mount("/docs-static", StaticFiles(directory=static), name="docs-static")
+    # A browser at the root lands on the API docs (307: the same method, to /docs).
+    app.add_api_route("/", lambda: RedirectResponse("/docs"), include_in_schema=False)
 
     page = get_swagger_ui_html(
         openapi_url="/openapi.json",

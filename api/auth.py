@@ -118,30 +118,31 @@ def _hash_secret(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
+class KeyScopeError(ValueError):
+    """A role and a scope that do not go together, or a scope that does not exist;
+    ``field`` names the scope field at fault (``municipality_code`` or ``vendor_id``)."""
+
+    def __init__(self, message: str, field: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
 # The catalogue's tables as far as a key's scope needs them (api does not import domains).
 _MUNICIPALITIES = sa_table("municipalities", sa_column("code"))
 _VENDORS = sa_table("vendors", sa_column("id"))
-
-
-class UnknownScope(ValueError):
-    """A key would act for a municipality or vendor that does not exist."""
-
-    def __init__(self, pointer: str, detail: str) -> None:
-        super().__init__(detail)
-        self.pointer = pointer
 
 
 def _check_scope(session: Session, municipality_code: str | None, vendor_id: int | None) -> None:
     if municipality_code is not None:
         query = sa_select(_MUNICIPALITIES.c.code).where(_MUNICIPALITIES.c.code == municipality_code)
         if session.execute(query).first() is None:
-            raise UnknownScope(
-                "/municipality_code", f"there is no municipality with code {municipality_code}"
+            raise KeyScopeError(
+                f"there is no municipality with code {municipality_code}", "municipality_code"
             )
     if vendor_id is not None:
         query = sa_select(_VENDORS.c.id).where(_VENDORS.c.id == vendor_id)
         if session.execute(query).first() is None:
-            raise UnknownScope("/vendor_id", f"there is no vendor {vendor_id}")
+            raise KeyScopeError(f"there is no vendor {vendor_id}", "vendor_id")
 
 
 def issue_key(
@@ -156,13 +157,15 @@ def issue_key(
 ) -> IssuedKey:
     """Create a key; the returned secret is never stored and cannot be shown again."""
     if role is Role.officer and not municipality_code:
-        raise ValueError("an officer key needs the municipality it acts for")
+        raise KeyScopeError(
+            "an officer key needs the municipality it acts for", "municipality_code"
+        )
     if role is Role.vendor and vendor_id is None:
-        raise ValueError("a vendor key needs the vendor it acts for")
+        raise KeyScopeError("a vendor key needs the vendor it acts for", "vendor_id")
     if role not in (Role.officer,) and municipality_code:
-        raise ValueError("only an officer key is scoped to a municipality")
+        raise KeyScopeError("only an officer key is scoped to a municipality", "municipality_code")
     if role not in (Role.vendor,) and vendor_id is not None:
-        raise ValueError("only a vendor key is scoped to a vendor")
+        raise KeyScopeError("only a vendor key is scoped to a vendor", "vendor_id")
     _check_scope(session, municipality_code, vendor_id)
     key_id = secrets.token_hex(6)
     secret = secrets.token_urlsafe(32)

@@ -38,7 +38,7 @@ from sqlalchemy.engine import make_url
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-SCHEMA = ROOT.parent / "shared" / "ocds-1.1.5" / "release-schema.json"
+SCHEMA = ROOT / "tests" / "data" / "ocds-1.1.5" / "release-schema.json"
 BENCH_DB = "smartsteps_bench_audit"
 STEPS_PER_PROCUREMENT = 20
 OCDS_BUYER = "554782"

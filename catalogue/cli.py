@@ -10,35 +10,45 @@ from typing import Annotated
 import typer
 from sqlmodel import Session
 
+from api.preflight import fail, require_database
+from api.settings import get_settings
+
 seed_app = typer.Typer(help="Demo content.")
 
 
 def _session() -> AbstractContextManager[Session]:
     """A write session on the configured database, committed when its block ends."""
     from api.db import make_engine, session_scope
-    from api.settings import get_settings
 
     return session_scope(make_engine(get_settings()), write=True)
 
 
 def import_municipalities(
     file: Annotated[
-        Path,
+        Path | None,
         typer.Argument(
             help="CSV: code,name,district,district_lau1,region,"
-            "region_nuts3,postcode,lat,lon,population"
+            "region_nuts3,postcode,lat,lon,population (default: the built-in register)",
+            show_default=False,
         ),
-    ],
+    ] = None,
     if_empty: Annotated[
         bool, typer.Option("--if-empty", help="Do nothing when the register is loaded already.")
     ] = False,
 ) -> None:
-    """Import (upsert by code) the municipalities register; all or nothing."""
-    from catalogue.registry import RegisterError, import_register, municipality_count
+    """Import (upsert by code) the municipalities register; all or nothing. Without FILE,
+    the register the project ships (ČSÚ data of 2018/2020, see catalogue/data/README.md)."""
+    from catalogue.registry import (
+        BUILTIN_REGISTER,
+        RegisterError,
+        import_register,
+        municipality_count,
+    )
 
+    file = file or BUILTIN_REGISTER
     if not file.is_file():
-        typer.echo(f"error: {file} is not a file", err=True)
-        raise typer.Exit(2)
+        fail(f"{file}: not found (or not a file)", 2)
+    require_database(get_settings())
     started = time.perf_counter()
     with _session() as session:
         if if_empty and municipality_count(session) > 100:
@@ -59,6 +69,7 @@ def seed_demo() -> None:
     """Load the demo catalogue (marked demo: true) once; a second run does nothing."""
     from catalogue.demo import seed_demo as load
 
+    require_database(get_settings())
     with _session() as session:
         loaded = load(session)
     if not loaded:

@@ -39,6 +39,8 @@ LAT_RANGE = (48.5, 51.1)
 LON_RANGE = (12.0, 18.9)
 MAX_ERRORS = 20
 BATCH = 2000
+# The register the project ships (package data; provenance and licence in its README.md).
+BUILTIN_REGISTER = Path(__file__).resolve().parent / "data" / "cz-municipalities.csv"
 
 
 @dataclass

@@ -63,6 +63,14 @@ Code = Annotated[
 ]
 TownQuery = Annotated[str | None, Query(pattern=MUNICIPALITY_CODE_PATTERN)]
 PlaceQuery = Annotated[list[Annotated[str, Query(max_length=100)]], Query(max_length=20)]
+RegionQuery = Annotated[
+    list[Annotated[str, Query(max_length=100)]],
+    Query(
+        max_length=20,
+        description="Region (kraj): its NUTS3 code (CZ064) or its name (Jihomoravský kraj); "
+        "case and diacritics do not matter. An unknown region is a 422.",
+    ),
+]
 TextQuery = Annotated[
     str | None,
     Query(
@@ -222,7 +230,7 @@ def list_municipalities(
     q: Annotated[
         str | None, Query(max_length=200, description="Name prefix, diacritics-insensitive")
     ] = None,
-    region: PlaceQuery = [],  # noqa: B006 - FastAPI copies defaults
+    region: RegionQuery = [],  # noqa: B006 - FastAPI copies defaults
     district: PlaceQuery = [],  # noqa: B006
     population_band: Annotated[list[PopulationBand], Query(max_length=10)] = [],  # noqa: B006
     population_min: Annotated[int | None, Query(ge=0, le=10_000_000)] = None,
@@ -266,9 +274,10 @@ def read_municipality(code: Code, session: SessionDep) -> MunicipalityPublic:
 @router.get("/standards")
 def list_standards(
     kind: Annotated[Literal["standard", "mim"] | None, Query()] = None,
-) -> list[StandardPublic]:
-    """The controlled vocabulary of standards and the OASC MIMs."""
-    return [
+) -> Page[StandardPublic]:
+    """The controlled vocabulary of standards and the OASC MIMs (one page: next_cursor is
+    always null)."""
+    items = [
         StandardPublic(
             slug=s.slug,
             name=s.name,
@@ -280,6 +289,7 @@ def list_standards(
         for s in STANDARDS
         if kind is None or s.kind == kind
     ]
+    return Page[StandardPublic](items=items, next_cursor=None)
 
 
 # --- vendors --------------------------------------------------------------------------
@@ -350,7 +360,7 @@ def catalogue_filters(
     status: Annotated[list[PilotStatus], Query(max_length=6)] = [],  # noqa: B006
     standard: Annotated[list[StandardSlug], Query(max_length=20)] = [],  # noqa: B006
     mim: Annotated[list[MimSlug], Query(max_length=7)] = [],  # noqa: B006
-    region: PlaceQuery = [],  # noqa: B006
+    region: RegionQuery = [],  # noqa: B006
     district: PlaceQuery = [],  # noqa: B006
     population_band: Annotated[list[PopulationBand], Query(max_length=10)] = [],  # noqa: B006
     population_min: Annotated[int | None, Query(ge=0, le=10_000_000)] = None,

@@ -133,10 +133,34 @@ def _population_filter(
     return conditions
 
 
+def region_codes(session: Session, regions: Sequence[str]) -> list[str]:
+    """The NUTS3 codes of the regions asked for, each named by its code or its name in any
+    case, with or without diacritics ("jihomoravsky kraj", "CZ064"); one the register does
+    not know is a 422."""
+    if not regions:
+        return []
+    known: dict[str, str] = {}
+    for name, code in session.execute(select(MC.region, MC.region_nuts3).distinct()):
+        known[normalized_name(name)] = code
+        known[normalized_name(code)] = code
+    codes = []
+    for position, region in enumerate(regions):
+        code = known.get(normalized_name(region))
+        if code is None:
+            raise InvalidQuery(
+                "region" if len(regions) == 1 else f"region/{position}",
+                "no such region in the register; give its NUTS3 code (e.g. CZ064) or its "
+                "name (e.g. Jihomoravský kraj)",
+            )
+        codes.append(code)
+    return codes
+
+
 def _place_filter(regions: Sequence[str], districts: Sequence[str]) -> list[ColumnElement[bool]]:
+    """``regions`` are NUTS3 codes (see ``region_codes``)."""
     conditions: list[ColumnElement[bool]] = []
     if regions:
-        conditions.append(or_(MC.region_nuts3.in_(regions), MC.region.in_(regions)))
+        conditions.append(MC.region_nuts3.in_(regions))
     if districts:
         conditions.append(
             or_(
@@ -163,7 +187,8 @@ def list_municipalities(
     session: Session, params: MunicipalitySearch, cursor: str | None, limit: int
 ) -> tuple[list[tuple[Municipality, float | None]], str | None]:
     query = select(Municipality)
-    conditions = _place_filter(params.regions, params.districts) + _population_filter(
+    regions = region_codes(session, params.regions)
+    conditions = _place_filter(regions, params.districts) + _population_filter(
         params.bands, params.population_min, params.population_max
     )
     if params.q:
@@ -593,10 +618,11 @@ class _Geo:
     distances: dict[str, float] = field(default_factory=dict)
     similarity: dict[str, tuple[int, int, float]] = field(default_factory=dict)
     codes: list[str] | None = None
+    regions: list[str] = field(default_factory=list)  # NUTS3 codes of the region filter
 
 
 def _geo(session: Session, params: CatalogueSearch) -> _Geo:
-    geo = _Geo()
+    geo = _Geo(regions=region_codes(session, params.regions))
     if params.near is not None:
         center = _center(session, params.near, "near")
         geo.distances = codes_within(session, center, params.radius_km or 10.0)
@@ -666,7 +692,7 @@ def _pilot_conditions(
     if p.solution_id is not None:
         solution = [str(p.solution_id)]
         tagged("solution", solution, PC.id.in_(_tagged("pilot", "solution", solution)))
-    conditions += _place_filter(p.regions, p.districts)
+    conditions += _place_filter(geo.regions, p.districts)
     conditions += _population_filter(p.bands, p.population_min, p.population_max)
     if p.budget_min is not None:
         conditions.append(PC.budget_czk >= p.budget_min)

@@ -23,8 +23,10 @@ def import_cpv_list(
 ) -> None:
     """Replace the CPV list; procurements' CPV codes are then checked against it."""
     from api.db import make_engine, session_scope
+    from api.preflight import require_database
     from procurement.cpv import import_cpv
 
+    require_database(get_settings())
     engine = make_engine(get_settings())
     try:
         with session_scope(engine, write=True) as session:

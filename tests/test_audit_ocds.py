@@ -16,11 +16,11 @@ from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT4
 
 from procurement.audit import ocds
-from tests.conftest import SHARED
+from tests.conftest import TEST_DATA
 from tests.factories_audit import PROCEDURES, START, Trail, happy_path, header
 from tests.ocds_tools import BID_STATUS
 
-SCHEMA_DIR = SHARED / "ocds-1.1.5"
+SCHEMA_DIR = TEST_DATA / "ocds-1.1.5"
 URI = "https://smartsteps.example/v1/procurements/ocds-smstps-554782-2026-1/ocds/releases"
 STEP_TYPES = (
     "procurement_approved notice_published invitation_sent tender_documents_published "

@@ -28,7 +28,7 @@ from api.http import in_blocks
 from api.settings import Settings
 from catalogue.models import CatalogueTag, Solution, Vendor
 from tests import factories_procurement as f
-from tests.conftest import SHARED, MakeKey, TestDatabase, upgrade_with_register
+from tests.conftest import MakeKey, TestDatabase, upgrade_with_register
 from tests.servers import running_server
 
 LONG_READS = [
@@ -279,7 +279,6 @@ def test_appends_all_succeed_while_32_anonymous_heavy_reads_run(
     from bench.reads_vs_writes import open_procurement, phase
 
     url = fresh_database_url()
-    catalogue_search.REGISTER = SHARED / "data" / "cz-municipalities.csv"
     catalogue_search.prepare(url, pilots=10_000, solutions=20_000)
     engine = make_engine(Settings(database_url=url, data_dir=tmp_path))
     with session_scope(engine, write=True) as session:

@@ -15,7 +15,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.conftest import SHARED
+from catalogue.registry import BUILTIN_REGISTER
 from tests.servers import ROOT, free_port
 
 SMARTSTEPS = str(Path(sys.executable).parent / "smartsteps")
@@ -87,7 +87,7 @@ def test_serve_links_to_its_address_and_ignores_proxy_headers_it_was_not_told_to
 ) -> None:
     env = _env(tmp_path / "data", rate_limit_anonymous="3/minute")
     _run(env, "db", "upgrade")
-    _run(env, "import", "municipalities", str(SHARED / "data" / "cz-municipalities.csv"))
+    _run(env, "import", "municipalities", str(BUILTIN_REGISTER))
     port = free_port()
     with _serving(env, port) as url:
         statuses = []

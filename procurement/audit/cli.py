@@ -12,8 +12,10 @@ from typing import Annotated, Any, BinaryIO, Literal
 import typer
 from sqlmodel import Session
 
+from api.preflight import fail, require_database, require_folder
 from api.settings import get_settings
 from procurement.audit import service
+from procurement.audit.exceptions import NothingToPackage
 from procurement.audit.schemas import ExportFilters
 
 export_app = typer.Typer(help="Bulk exports (JSON Lines, CSV, OCDS) to a file or stdout.")
@@ -89,11 +91,18 @@ def _run(
     count: Callable[[Session], int],
     output: Path | None,
     label: str,
+    package: Callable[[Session], bool] | None = None,
 ) -> None:
+    """Export to ``output`` (or stdout); ``package`` says whether an OCDS package would hold
+    anything (one that would not is refused, with the API's 404 detail)."""
     from api.db import make_engine, session_scope
 
+    require_folder(output)
+    require_database(get_settings())
     engine = make_engine(get_settings())
     with session_scope(engine, write=False) as session:
+        if package is not None and not package(session):
+            fail(NothingToPackage().detail)
         total = count(session)
         _write(make(session), total, output, label)
     typer.echo(f"{label}: {total} exported", err=True)
@@ -165,7 +174,13 @@ def _export_kind(
             return service.count_steps(session, filters)
         return service.count_procurements(session, filters)
 
-    _run(make, count, output, kind)
+    package = None
+    if format == "ocds":
+
+        def package(session: Session) -> bool:
+            return service.matches_any(session, filters, steps=kind == "steps")
+
+    _run(make, count, output, kind, package)
 
 
 @export_app.command("ocds")
@@ -189,4 +204,5 @@ def export_ocds(
         lambda s: service.count_procurements(s, filters),
         output,
         "records",
+        lambda s: service.matches_any(s, filters, steps=False),
     )

@@ -15,10 +15,11 @@ from sqlmodel import Session
 
 from api.csvexport import content_disposition
 from api.db import LongReadSessionDep, SessionDep
-from api.errors import NotFound, Unprocessable, problem_responses
+from api.errors import Unprocessable, problem_responses
 from api.http import in_blocks
 from api.pagination import CursorQuery, LimitQuery, decode_cursor, encode_cursor, link_next
 from procurement.audit import ocds, service
+from procurement.audit.exceptions import NothingToPackage
 from procurement.audit.redflags import RedFlagConfig
 from procurement.audit.schemas import (
     Delimiter,
@@ -146,15 +147,6 @@ def _filters(
             errors=[{"pointer": "/from", "in": "query", "detail": "after 'to'"}],
         )
     return ExportFilters(buyer, procedure, status, date_from, date_to)
-
-
-class NothingToPackage(NotFound):
-    def __init__(self) -> None:
-        super().__init__(
-            "Nothing matches these filters, and an OCDS package must hold at least one "
-            "release (or record). Widen the filters, or use format=jsonl or csv, which may "
-            "be empty."
-        )
 
 
 def _streamed(chunks: Iterator[Any], fmt: str, name: str) -> StreamingResponse:

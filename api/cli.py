@@ -65,10 +65,11 @@ def serve(
 
     from api.settings import bound_url
 
-    require_database(get_settings())
     # Links name the bound address unless SMARTSTEPS_PUBLIC_URL says otherwise; proxy
-    # headers are read by the app, from SMARTSTEPS_TRUSTED_PROXIES only.
+    # headers are read by the app, from SMARTSTEPS_TRUSTED_PROXIES only. (Set before the
+    # settings are first read: they are read once per process.)
     os.environ.setdefault("SMARTSTEPS_PUBLIC_URL", bound_url(host, port))
+    require_database(get_settings())
     uvicorn.run(
         "api.main:app", host=host, port=port, workers=workers, log_level="info", proxy_headers=False
     )

@@ -93,7 +93,7 @@ def test_the_raw_text_is_kept_beside_the_normalised_value(session: Session) -> N
     assert row.value_excl_vat_raw == " 1 250 000,50 "
     assert row.subject_raw == "  Rekonstrukce   chodníku  "
     assert row.published_at_raw == "2026-01-20T10:30:00+01:00"
-    assert row.parties[1]["ico_raw"] == " 39923835 "
+    assert row.parties[1][:3] == ["counterparty", OTHER_ICO, " 39923835 "]
     assert row.linked_record == "9100001"
 
 

@@ -2,14 +2,30 @@
 
 from __future__ import annotations
 
+import gc
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from api.settings import get_settings
+
+
+@contextmanager
+def _no_cycle_collection() -> Iterator[None]:
+    """A dump makes millions of short-lived objects and no reference cycles: the cyclic
+    collector would only scan them again and again (a sixth of the import's time)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def import_contract_register(
@@ -39,7 +55,8 @@ def import_contract_register(
                     bar.update(done - bar.pos)
 
                 try:
-                    report = import_dump(session, file, progress=progress)
+                    with _no_cycle_collection():
+                        report = import_dump(session, file, progress=progress)
                 except DumpRefused as exc:
                     session.rollback()
                     typer.echo(f"\nerror: {file}: {exc.detail}", err=True)

@@ -37,6 +37,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, Protocol
 
 from procurement.calendar import as_local_date
+from procurement.register.parser import Party
 
 DATE_TOLERANCE_DAYS = 7
 MAX_VAT_RATE = Decimal("0.21")
@@ -77,10 +78,15 @@ class RegisterFacts:
             signed_on=row["signed_on"],
             value_excl_vat=row["value_excl_vat"],
             value_incl_vat=row["value_incl_vat"],
-            party_icos=frozenset(p["ico"] for p in row["parties"] or () if p.get("ico")),
+            party_icos=frozenset(p.ico for p in parties_of(row) if p.ico),
             url=row["url"],
             published_at=row["published_at"],
         )
+
+
+def parties_of(row: Mapping[str, Any]) -> list[Party]:
+    """The parties of a row of ``contract_register_records`` (stored as arrays)."""
+    return [Party(*party) for party in row["parties"] or ()]
 
 
 def register_id(text: Any) -> int | None:

@@ -39,7 +39,8 @@ class RegisterRecord(SQLModel, table=True):
     A newer version of the same contract supersedes it; ``valid`` is ``platnyZaznam`` as
     the dump that wrote the row stated it. ``parties`` lists the publisher (``subjekt``,
     first when named) and the counterparties (``smluvniStrana``) in the register's order,
-    each ``{role, ico, ico_raw, name, name_raw, data_box, kind}``.
+    each an array ``[role, ico, ico_raw, name, name_raw, data_box, kind]``
+    (``procurement.register.parser.Party``).
 
     Keyed by (contract, version) so that the versions of one contract are neighbours: the
     one index serves the import's lookups, supersession and the list's order. There are no

@@ -25,7 +25,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
-from typing import IO
+from typing import IO, NamedTuple
 from zoneinfo import ZoneInfo
 
 from lxml import etree
@@ -51,15 +51,15 @@ class DumpHeader:
     raw: dict[str, str] = field(default_factory=dict)
 
 
-@dataclass(slots=True)
-class Party:
-    """The publisher (``subjekt``) or a counterparty (``smluvniStrana``) of a record."""
+class Party(NamedTuple):
+    """The publisher (``subjekt``) or a counterparty (``smluvniStrana``) of a record. A
+    tuple: the mirror stores a record's parties as a JSON array of these arrays."""
 
     role: str  # publisher | counterparty
-    ico_raw: str | None
     ico: str | None
-    name_raw: str | None
+    ico_raw: str | None
     name: str | None
+    name_raw: str | None
     data_box: str | None  # datovaSchranka
     kind: str | None  # identifikace (2026 dumps): PO, PFO, FO, OVM, ...
 
@@ -199,6 +199,8 @@ def normal_currency(raw: str | None) -> str | None:
 
 
 def _integer(raw: str | None) -> int | None:
+    if raw is not None and raw.isdigit() and raw.isascii() and len(raw) <= 18:
+        return int(raw)  # the common case
     text = (raw or "").strip()
     if not (text.isascii() and text.isdigit()) or len(text) > 18:
         return None
@@ -347,7 +349,8 @@ class _Tags:
 
 def _party(element: etree._Element, role: str, t: _Tags) -> Party:
     ico_raw = name_raw = data_box = kind = None
-    for leaf in element:
+    # lxml picks the four children read (an address, a flag, ... are never touched)
+    for leaf in element.iterchildren(t.ico, t.nazev, t.datovaSchranka, t.identifikace):
         tag = leaf.tag
         if tag == t.ico:
             ico_raw = leaf.text
@@ -358,13 +361,13 @@ def _party(element: etree._Element, role: str, t: _Tags) -> Party:
         elif tag == t.identifikace:
             kind = leaf.text
     return Party(
-        role=role,
-        ico_raw=ico_raw,
-        ico=normal_ico(ico_raw),
-        name_raw=name_raw,
-        name=clean_text(name_raw),
-        data_box=data_box.strip() if data_box else None,
-        kind=kind.strip() if kind else None,
+        role,
+        normal_ico(ico_raw),
+        ico_raw,
+        clean_text(name_raw),
+        name_raw,
+        data_box.strip() if data_box else None,
+        kind.strip() if kind else None,
     )
 
 

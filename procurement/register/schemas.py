@@ -10,6 +10,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, Field, PlainSerializer
 
 from api.auth import as_utc
+from procurement.register.matching import parties_of
 
 
 def _amount_text(value: Decimal) -> str:
@@ -87,8 +88,8 @@ class RegisterRecordPublic(BaseModel):
             foreign_value=foreign,
             price_not_stated=row["price_not_stated"],
             parties=[
-                PartyPublic(role=p["role"], ico=p.get("ico"), name=p.get("name"))
-                for p in row["parties"] or ()
+                PartyPublic(role=p.role, ico=p.ico, name=p.name)  # type: ignore[arg-type]
+                for p in parties_of(row)
             ],
             url=row["url"],
             valid=bool(row["valid"]),

@@ -200,21 +200,6 @@ STATED = (
 PARTY_ICO_COLUMNS = ("ico", "contract_id", "version_id")
 
 
-def _parties(entry: Entry) -> list[dict[str, Any]]:
-    return [
-        {
-            "role": p.role,
-            "ico": p.ico,
-            "ico_raw": p.ico_raw,
-            "name": p.name,
-            "name_raw": p.name_raw,
-            "data_box": p.data_box,
-            "kind": p.kind,
-        }
-        for p in entry.parties
-    ]
-
-
 def _record_values(e: Entry, parties_json: str, dump_id: int) -> tuple[Any, ...]:
     return (
         e.contract_id,
@@ -250,14 +235,15 @@ def _party_icos(e: Entry) -> list[tuple[str, int, int]]:
 
 
 def _insert(session: Session, entries: Sequence[Entry], dump_id: int) -> None:
-    records = [_record_values(e, JSON.encode(_parties(e)), dump_id) for e in entries]
+    records = [_record_values(e, JSON.encode(e.parties), dump_id) for e in entries]
     repo.insert_rows(session, repo.RECORDS, RECORD_COLUMNS, records)
     icos = [row for e in entries for row in _party_icos(e)]
     repo.insert_rows(session, repo.PARTY_ICOS, PARTY_ICO_COLUMNS, icos)
 
 
 def _stated(entry: Entry) -> tuple[Any, ...]:
-    return (*(getattr(entry, name) for name in STATED[:-1]), _parties(entry))
+    parties = [list(party) for party in entry.parties]  # as the JSON column reads back
+    return (*(getattr(entry, name) for name in STATED[:-1]), parties)
 
 
 def _store_batch(

@@ -1,8 +1,12 @@
-"""contract register mirror
+"""the contract register mirror: imported dumps, records (one per version), party IČOs
 
 Revision ID: 0012_contract_register
 Revises: 0011_catalogue_municipality_ico
 Create Date: 2026-12-06 03:37:58.435832
+
+A read-only copy of the register of contracts (registr smluv) dumps an operator imports,
+for the cross-checks of the trails. Records are keyed by (idSmlouvy, idVerze); the IČO
+index is a table of its own (without rowid on SQLite).
 """
 
 from collections.abc import Sequence

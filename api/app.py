@@ -37,6 +37,7 @@ from procurement.audit import router as audit_router
 from procurement.ledger import export as ledger_export
 from procurement.ledger import router as ledger_router
 from procurement.ledger import service as ledger_service
+from procurement.register import router as register_router
 
 API_TITLE = "smartsteps"
 API_VERSION = "1.0.0"
@@ -69,6 +70,7 @@ def _routers() -> list[Any]:
     routers.append(catalogue.router.router)
     routers.append(procurement_router.router)
     routers.append(audit_router.router)
+    routers.append(register_router.router)
     routers += [ledger_router.router, ledger_router.exports_router]
     return routers
 

@@ -21,6 +21,7 @@ from catalogue import cli as catalogue_cli
 from procurement import cli as procurement_cli
 from procurement.audit.cli import export_app
 from procurement.ledger import cli as ledger_cli
+from procurement.register import cli as register_cli
 
 app = typer.Typer(help="smartsteps: smart-city catalogue and verifiable procurement trail.")
 db_app = typer.Typer(help="Database schema.")
@@ -32,6 +33,7 @@ app.add_typer(import_app, name="import")
 # Each domain owns its commands; the groups are composed here.
 import_app.command("municipalities")(catalogue_cli.import_municipalities)
 import_app.command("cpv")(procurement_cli.import_cpv_list)
+import_app.command("contract-register")(register_cli.import_contract_register)
 app.add_typer(catalogue_cli.seed_app, name="seed")
 app.add_typer(export_app, name="export")
 ledger_cli.register(app, export_app)

@@ -25,6 +25,7 @@ from api.csvexport import DELIMITERS, stream_csv
 from api.settings import Settings
 from procurement.audit import ocds
 from procurement.audit.redflags import (
+    REGISTER_RULES,
     RULES,
     SPLIT_CONTRACTS,
     Purchase,
@@ -38,6 +39,7 @@ from procurement.audit.schemas import ExportFilters
 from procurement.exceptions import ProcurementNotFound
 from procurement.ledger.models import LedgerEntry
 from procurement.models import Procurement, ProcurementStep
+from procurement.register.service import register_lookup
 
 P = sa.inspect(Procurement).local_table
 S = sa.inspect(ProcurementStep).local_table
@@ -553,6 +555,8 @@ RULE_STEP_TYPES: dict[str, tuple[str, ...]] = {
     "paid_above_contract_value": ("payment_made",),
     "amendments_above_share": ("contract_amended",),
     "winner_not_among_bidders": ("selection_decided",),
+    "contract_missing_from_register": ("contract_signed",),
+    "register_value_differs": ("contract_signed",),
 }
 
 
@@ -593,8 +597,12 @@ def red_flags_page(
     flags: list[RedFlag] = []
     if rule != SPLIT_CONTRACTS:
         entries = _entries_of(session, [row["id"] for row in rows])
+        # The contract-register cross-checks, while the mirror holds records.
+        wants_register = rule is None or rule in REGISTER_RULES
+        register = register_lookup(session) if wants_register and rows else None
         for row in rows:
-            for flag in procurement_flags(row, entries.get(row["id"], []), config, as_of):
+            found = procurement_flags(row, entries.get(row["id"], []), config, as_of, register)
+            for flag in found:
                 if rule is None or flag.rule == rule:
                     flags.append(flag)
     if rule in (None, SPLIT_CONTRACTS):

@@ -11,17 +11,22 @@ from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import Annotated, Any, cast
 
-from fastapi import Depends, Request, Security
+from fastapi import Depends, Request, Response, Security
 from fastapi.concurrency import run_in_threadpool
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import bindparam, update
+from sqlalchemy import column as sa_column
 from sqlalchemy import select as sa_select
+from sqlalchemy import table as sa_table
+from sqlalchemy.exc import OperationalError
 from sqlmodel import Field, Session, SQLModel, select
+from starlette.types import ASGIApp, Receive, Scope, Send
 
-from api.errors import Forbidden, Unauthorized
-from api.ratelimit import client_address
+from api.db import session_scope
+from api.errors import AppError, Forbidden, ServiceUnavailable, Unauthorized, problem_response
+from api.ratelimit import RateLimits, TooManyRequests, client_address
 
 KEY_PREFIX = "ssk"
 LAST_USED_RESOLUTION = timedelta(minutes=1)
@@ -94,6 +99,13 @@ class Caller:
     def acts_for_vendor(self, vendor_id: int) -> bool:
         return self.is_admin or (self.role is Role.vendor and self.vendor_id == vendor_id)
 
+    def sees_private_data_of(self, municipality_code: str) -> bool:
+        """Private data of a municipality (a pilot's non-public contact): admins and auditors
+        see everyone's, an officer only its own municipality's."""
+        return self.role in (Role.admin, Role.auditor) or (
+            self.role is Role.officer and self.municipality_code == municipality_code
+        )
+
 
 @dataclass(frozen=True)
 class IssuedKey:
@@ -104,6 +116,33 @@ class IssuedKey:
 def _hash_secret(secret: str) -> str:
     # The secret has 256 random bits, so a plain SHA-256 is as strong as a slow KDF here.
     return hashlib.sha256(secret.encode()).hexdigest()
+
+
+class KeyScopeError(ValueError):
+    """A role and a scope that do not go together, or a scope that does not exist;
+    ``field`` names the scope field at fault (``municipality_code`` or ``vendor_id``)."""
+
+    def __init__(self, message: str, field: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+# The catalogue's tables as far as a key's scope needs them (api does not import domains).
+_MUNICIPALITIES = sa_table("municipalities", sa_column("code"))
+_VENDORS = sa_table("vendors", sa_column("id"))
+
+
+def _check_scope(session: Session, municipality_code: str | None, vendor_id: int | None) -> None:
+    if municipality_code is not None:
+        query = sa_select(_MUNICIPALITIES.c.code).where(_MUNICIPALITIES.c.code == municipality_code)
+        if session.execute(query).first() is None:
+            raise KeyScopeError(
+                f"there is no municipality with code {municipality_code}", "municipality_code"
+            )
+    if vendor_id is not None:
+        query = sa_select(_VENDORS.c.id).where(_VENDORS.c.id == vendor_id)
+        if session.execute(query).first() is None:
+            raise KeyScopeError(f"there is no vendor {vendor_id}", "vendor_id")
 
 
 def issue_key(
@@ -118,13 +157,16 @@ def issue_key(
 ) -> IssuedKey:
     """Create a key; the returned secret is never stored and cannot be shown again."""
     if role is Role.officer and not municipality_code:
-        raise ValueError("an officer key needs the municipality it acts for")
+        raise KeyScopeError(
+            "an officer key needs the municipality it acts for", "municipality_code"
+        )
     if role is Role.vendor and vendor_id is None:
-        raise ValueError("a vendor key needs the vendor it acts for")
+        raise KeyScopeError("a vendor key needs the vendor it acts for", "vendor_id")
     if role not in (Role.officer,) and municipality_code:
-        raise ValueError("only an officer key is scoped to a municipality")
+        raise KeyScopeError("only an officer key is scoped to a municipality", "municipality_code")
     if role not in (Role.vendor,) and vendor_id is not None:
-        raise ValueError("only a vendor key is scoped to a vendor")
+        raise KeyScopeError("only a vendor key is scoped to a vendor", "vendor_id")
+    _check_scope(session, municipality_code, vendor_id)
     key_id = secrets.token_hex(6)
     secret = secrets.token_urlsafe(32)
     full = f"{KEY_PREFIX}_{key_id}_{secret}"
@@ -244,24 +286,94 @@ bearer = HTTPBearer(
 )
 
 
-async def optional_caller(
-    request: Request,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Security(bearer)],
-) -> Caller | None:
-    """The caller, or None when anonymous; a key that is sent must be valid."""
-    if request.headers.get("authorization") and credentials is None:
-        raise Unauthorized("Send the key as 'Authorization: Bearer <key>'.")
-    if credentials is None:
+CALLER_SCOPE_KEY = "smartsteps.caller"
+
+
+async def identify(request: Request) -> Caller | None:
+    """The verified caller of ``request``, or None when it sends no Authorization header.
+
+    A header that is sent must carry a live key: anything else (another scheme, a token this
+    service did not issue, a revoked or expired key) is Unauthorized.
+    """
+    header = request.headers.get("authorization")
+    if header is None:
         return None
-    key_id = parse_key_id(credentials.credentials)
-    # Counted before the key is checked, so guessing keys costs budget too.
-    who = f"key:{key_id}" if key_id else f"ip:{client_address(request.scope)}"
-    request.app.state.rate_limits.check(who, request.url.path, anonymous=key_id is None)
-    digest = _hash_secret(credentials.credentials)
+    scheme, _, token = header.partition(" ")
+    token = token.strip()
+    if scheme.lower() != "bearer" or not token:
+        raise Unauthorized("Send the key as 'Authorization: Bearer <key>'.")
+    digest = _hash_secret(token)
     caller = verified_keys.get(digest)
     if caller is None:
-        caller = await run_in_threadpool(_check_key, request, credentials.credentials, digest)
+        caller = await run_in_threadpool(_check_key, request, token, digest)
     return caller
+
+
+class CallerMiddleware:
+    """Who is calling each ``/v1`` request, and one rate-limit budget charged for it.
+
+    A request either carries a verified key (charged to that key's budget) or no
+    Authorization header (charged to its client address's anonymous budget). A key that is
+    not valid is a 401 on every route, public reads too, and is charged to the sender's
+    address: a key's own budget is charged only once its secret has been checked, so tokens
+    that merely name a key's public id cannot spend that key's budget.
+    """
+
+    def __init__(self, app: ASGIApp, limits: RateLimits) -> None:
+        self.app = app
+        self.limits = limits
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or not scope["path"].startswith("/v1/"):
+            await self.app(scope, receive, send)
+            return
+        address = f"ip:{client_address(scope)}"
+        try:
+            caller = await identify(Request(scope))
+        except OperationalError:
+            # Outside the app's error handlers: the same answer as theirs for a busy database.
+            unavailable = ServiceUnavailable(
+                "The database is busy or unreachable; retry shortly.",
+                headers={"Retry-After": "1"},
+            )
+            await _problem(unavailable)(scope, receive, send)
+            return
+        except Unauthorized as exc:
+            refusal: AppError = exc
+            try:
+                self.limits.check(address, scope["path"], anonymous=True)
+            except TooManyRequests as over:
+                refusal = over
+            await _problem(refusal)(scope, receive, send)
+            return
+        who = address if caller is None else f"key:{caller.key_id}"
+        try:
+            self.limits.check(who, scope["path"], anonymous=caller is None)
+        except TooManyRequests as exc:
+            await _problem(exc)(scope, receive, send)
+            return
+        scope[CALLER_SCOPE_KEY] = caller
+        await self.app(scope, receive, send)
+
+
+def _problem(exc: AppError) -> Response:
+    return problem_response(exc.status, exc.title, exc.detail, headers=exc.headers, **exc.extra)
+
+
+async def optional_caller(
+    request: Request,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Security(bearer)],  # noqa: ARG001
+) -> Caller | None:
+    """The caller, or None when anonymous; ``credentials`` only puts the bearer scheme into
+    the OpenAPI document."""
+    return await request_caller(request)
+
+
+async def request_caller(request: Request) -> Caller | None:
+    """The caller ``CallerMiddleware`` identified (and charged) for this request."""
+    if CALLER_SCOPE_KEY in request.scope:
+        return cast(Caller | None, request.scope[CALLER_SCOPE_KEY])
+    return await identify(request)
 
 
 def _check_key(request: Request, token: str, digest: str) -> Caller:
@@ -280,11 +392,10 @@ def _check_key(request: Request, token: str, digest: str) -> Caller:
     if stale:
         # Recorded in its own short transaction, at most once a minute per key, so reads
         # do not become writes.
-        with database.session(write=True) as session:
+        with session_scope(database, write=True) as session:
             session.execute(
                 update(ApiKey).where(ApiKey.id == key.id).values(last_used_at=utcnow())  # type: ignore[arg-type]
             )
-            session.commit()
     ttl = request.app.state.settings.auth_cache_seconds
     verified_keys.put(digest, caller, ttl, key.expires_at)
     return caller

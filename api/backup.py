@@ -47,6 +47,9 @@ def backup(database_url: str, target: Path) -> None:
     if target.exists():
         raise BackupError(f"{target} exists; choose a new file")
     backend = make_url(database_url).get_backend_name()
+    if backend not in ("sqlite", "postgresql"):
+        raise BackupError(f"no backup method for {backend}")
+    _create_private(target)
     if backend == "sqlite":
         source = sqlite3.connect(_sqlite_path(database_url))
         destination = sqlite3.connect(target)
@@ -60,8 +63,15 @@ def backup(database_url: str, target: Path) -> None:
     if backend == "postgresql":
         args, env = _libpq_env(database_url)
         _run(["pg_dump", "--format=custom", "--no-owner", "--file", str(target), *args], env)
-        return
-    raise BackupError(f"no backup method for {backend}")
+
+
+def _create_private(path: Path) -> None:
+    """Create ``path`` empty with mode 0600 (whatever the umask): the copy of a database
+    is as private as the database; the tools then write into it."""
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except FileExistsError:
+        raise BackupError(f"{path} exists; choose a new file") from None
 
 
 def restore(database_url: str, source: Path) -> None:
@@ -74,6 +84,8 @@ def restore(database_url: str, source: Path) -> None:
         if target.exists() and target.stat().st_size > 0:
             raise BackupError(f"{target} exists; restore into a new database file")
         target.parent.mkdir(parents=True, exist_ok=True)
+        if not target.exists():
+            _create_private(target)
         shutil.copyfile(source, target)
         return
     if backend == "postgresql":

@@ -4,21 +4,25 @@ from __future__ import annotations
 
 import json
 import sys
+from contextlib import AbstractContextManager
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from sqlalchemy import Engine
-from sqlmodel import Session, func, select
+from sqlmodel import Session, func, or_, select
 
-from api.auth import ApiKey, Role, issue_key, revoke_key, utcnow
+from api.auth import ApiKey, KeyScopeError, Role, issue_key, revoke_key, utcnow
+from api.keys_router import EXPIRY_RULE, expiry_problem
+from api.preflight import fail, redacted, require_database, require_folder
 from api.settings import get_settings
 from catalogue import cli as catalogue_cli
 from procurement import cli as procurement_cli
 from procurement.audit.cli import export_app
 from procurement.imports import cli as imports_cli
 from procurement.ledger import cli as ledger_cli
+from procurement.register import cli as register_cli
 
 app = typer.Typer(help="smartsteps: smart-city catalogue and verifiable procurement trail.")
 db_app = typer.Typer(help="Database schema.")
@@ -30,6 +34,7 @@ app.add_typer(import_app, name="import")
 # Each domain owns its commands; the groups are composed here.
 import_app.command("municipalities")(catalogue_cli.import_municipalities)
 import_app.command("cpv")(procurement_cli.import_cpv_list)
+import_app.command("contract-register")(register_cli.import_contract_register)
 import_app.command("buyer-profile")(imports_cli.import_buyer_profile)
 app.add_typer(catalogue_cli.seed_app, name="seed")
 app.add_typer(export_app, name="export")
@@ -44,6 +49,13 @@ def _engine() -> Engine:
     return make_engine(get_settings())
 
 
+def _session(*, write: bool) -> AbstractContextManager[Session]:
+    """``session_scope`` on the configured database (commits a write block at its end)."""
+    from api.db import session_scope
+
+    return session_scope(_engine(), write=write)
+
+
 @app.command()
 def serve(
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
@@ -51,10 +63,19 @@ def serve(
     workers: Annotated[int, typer.Option(help="Worker processes.")] = 1,
 ) -> None:
     """Serve the API (run 'smartsteps db upgrade' first)."""
+    import os
+
     import uvicorn
 
+    from api.settings import bound_url
+
+    # Links name the bound address unless SMARTSTEPS_PUBLIC_URL says otherwise; proxy
+    # headers are read by the app, from SMARTSTEPS_TRUSTED_PROXIES only. (Set before the
+    # settings are first read: they are read once per process.)
+    os.environ.setdefault("SMARTSTEPS_PUBLIC_URL", bound_url(host, port))
+    require_database(get_settings())
     uvicorn.run(
-        "api.main:app", host=host, port=port, workers=workers, log_level="info", proxy_headers=True
+        "api.main:app", host=host, port=port, workers=workers, log_level="info", proxy_headers=False
     )
 
 
@@ -67,7 +88,7 @@ def db_upgrade(revision: Annotated[str, typer.Argument()] = "head") -> None:
     if settings.is_sqlite:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
     upgrade(settings.effective_database_url, revision)
-    typer.echo(f"database at {revision}: {_redacted(settings.effective_database_url)}")
+    typer.echo(f"database at {revision}: {redacted(settings.effective_database_url)}")
 
 
 @db_app.command("revision")
@@ -94,8 +115,11 @@ def db_backup(target: Annotated[Path, typer.Argument(help="New file to write.")]
     """Write a consistent backup (SQLite online backup; PostgreSQL pg_dump -Fc)."""
     from api.backup import BackupError, backup
 
+    settings = get_settings()
+    require_folder(target)
+    require_database(settings, schema=False)
     try:
-        backup(get_settings().effective_database_url, target)
+        backup(settings.effective_database_url, target)
     except BackupError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(1) from None
@@ -115,27 +139,64 @@ def db_restore(source: Annotated[Path, typer.Argument(help="A file from 'db back
     typer.echo(f"restored {source}")
 
 
-def _redacted(url: str) -> str:
-    from sqlalchemy.engine import make_url
-
-    return make_url(url).render_as_string(hide_password=True)
-
-
 @app.command()
-def bootstrap() -> None:
-    """First start: create the first admin key (printed once)."""
-    with Session(_engine()) as session:
+def bootstrap(
+    another: Annotated[
+        bool,
+        typer.Option("--another", help="Create an admin key even though an active one exists."),
+    ] = False,
+) -> None:
+    """First start: create the first admin key (printed once); with an active admin key
+    already there, say so and create nothing."""
+    settings = get_settings()
+    require_database(settings)
+    with _session(write=True) as session:
+        now = utcnow()
         admins = session.exec(
-            select(func.count()).select_from(ApiKey).where(ApiKey.role == Role.admin.value)
+            select(func.count())
+            .select_from(ApiKey)
+            .where(
+                ApiKey.role == Role.admin.value,
+                ApiKey.revoked_at.is_(None),  # type: ignore[union-attr]
+                or_(ApiKey.expires_at.is_(None), ApiKey.expires_at > now),  # type: ignore[union-attr,operator]
+            )
         ).one()
-        if admins == 0:
-            issued = issue_key(session, role=Role.admin, label="first admin (bootstrap)")
-            session.commit()
-            typer.echo("")
-            typer.echo("  First admin API key (shown only now; keep it safe):")
-            typer.echo(f"    {issued.secret}")
-            typer.echo("  Use it as:  Authorization: Bearer <key>")
-            typer.echo("")
+        if admins and not another:
+            typer.echo(
+                "an active admin key exists already; no key created. 'smartsteps keys list' "
+                "shows the keys; 'smartsteps bootstrap --another' or 'smartsteps keys create "
+                "--role admin --label ...' makes another"
+            )
+            return
+        label = "first admin (bootstrap)" if not admins else "admin (bootstrap --another)"
+        issued = issue_key(session, role=Role.admin, label=label)
+    # Printed once it is committed (the block's end commits).
+    typer.echo("")
+    typer.echo(
+        f"  {'First admin' if not admins else 'Admin'} API key (shown only now; keep it safe):"
+    )
+    typer.echo(f"    {issued.secret}")
+    typer.echo("  Use it as:  Authorization: Bearer <key>")
+    typer.echo("")
+
+
+OPTION_OF_SCOPE = {"municipality_code": "--municipality", "vendor_id": "--vendor"}
+
+
+def _expiry(text: str | None) -> datetime | None:
+    """--expires as the API takes expires_at: a time with its zone, within 10 years."""
+    if text is None:
+        return None
+    try:
+        expires_at = datetime.fromisoformat(text)
+    except ValueError:
+        fail(f"--expires: {text!r} is not a time; give {EXPIRY_RULE}", 2)
+    if expires_at.tzinfo is None:
+        fail(f"--expires: give the time zone, e.g. {expires_at.isoformat()}Z (UTC)", 2)
+    problem = expiry_problem(expires_at)
+    if problem is not None:
+        fail(f"--expires: {problem[1]}", 2)
+    return expires_at
 
 
 @keys_app.command("create")
@@ -147,18 +208,15 @@ def keys_create(
     ] = None,
     vendor: Annotated[int | None, typer.Option(help="Vendor id (vendor keys).")] = None,
     expires: Annotated[
-        datetime | None, typer.Option(help="Expiry, e.g. 2027-12-31T00:00:00 (UTC).")
+        str | None,
+        typer.Option(help=f"Expiry: {EXPIRY_RULE}. Without it the key does not expire."),
     ] = None,
 ) -> None:
     """Create an API key and print it once."""
-    from datetime import UTC
-
-    expires_at = expires.replace(tzinfo=UTC) if expires and expires.tzinfo is None else expires
-    if expires_at is not None and expires_at <= utcnow():
-        typer.echo("error: the expiry lies in the past", err=True)
-        raise typer.Exit(2)
-    with Session(_engine()) as session:
-        try:
+    expires_at = _expiry(expires)
+    require_database(get_settings())
+    try:
+        with _session(write=True) as session:
             issued = issue_key(
                 session,
                 role=role,
@@ -167,18 +225,17 @@ def keys_create(
                 vendor_id=vendor,
                 expires_at=expires_at,
             )
-        except ValueError as exc:
-            typer.echo(f"error: {exc}", err=True)
-            raise typer.Exit(2) from None
-        session.commit()
-        typer.echo(issued.secret)
-        typer.echo(f"key id {issued.key.id}, role {role.value}; shown only now", err=True)
+    except KeyScopeError as exc:
+        fail(f"{OPTION_OF_SCOPE.get(exc.field, exc.field)}: {exc}", 2)
+    typer.echo(issued.secret)
+    typer.echo(f"key id {issued.key.id}, role {role.value}; shown only now", err=True)
 
 
 @keys_app.command("list")
 def keys_list() -> None:
     """List keys (ids, roles, labels; never secrets)."""
-    with Session(_engine()) as session:
+    require_database(get_settings())
+    with _session(write=False) as session:
         for key in session.exec(select(ApiKey).order_by(ApiKey.created_at)):  # type: ignore[arg-type]
             state = "revoked" if key.revoked_at else "active"
             scope = key.municipality_code or (str(key.vendor_id) if key.vendor_id else "-")
@@ -188,12 +245,12 @@ def keys_list() -> None:
 @keys_app.command("revoke")
 def keys_revoke(key_id: str) -> None:
     """Revoke a key by its id."""
-    with Session(_engine()) as session:
-        if revoke_key(session, key_id) is None:
-            typer.echo(f"error: no key with id {key_id}", err=True)
-            raise typer.Exit(1)
-        session.commit()
-        typer.echo(f"revoked {key_id}")
+    require_database(get_settings())
+    with _session(write=True) as session:
+        revoked = revoke_key(session, key_id)
+    if revoked is None:
+        fail(f"no key with id {key_id} ('smartsteps keys list' shows them)")
+    typer.echo(f"revoked {key_id}")
 
 
 def current_openapi() -> str:

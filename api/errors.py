@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import math
+import sqlite3
 import uuid
 from collections.abc import Sequence
 from typing import Any, ClassVar
@@ -12,6 +14,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.exc import DataError, IntegrityError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api.routes import allowed_methods  # noqa: E402
@@ -19,6 +22,9 @@ from api.routes import allowed_methods  # noqa: E402
 log = logging.getLogger("smartsteps")
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
+# On every response (api.middleware.ResponseHeadersMiddleware); the 500 handler runs outside
+# the middleware and sets them itself.
+SECURITY_HEADERS = {"X-Content-Type-Options": "nosniff"}
 
 
 class FieldError(BaseModel):
@@ -273,12 +279,42 @@ async def _data_error(_request: Request, exc: Exception) -> JSONResponse:
     )
 
 
-async def _operational_error(_request: Request, exc: Exception) -> JSONResponse:
+def stopped_by_time_limit(error: OperationalError) -> bool:
+    """Was the statement stopped by the query time limit (api/db.py), or cancelled?"""
+    original = error.orig
+    if isinstance(original, sqlite3.OperationalError):
+        return str(original) == "interrupted"  # the progress handler's interrupt
+    return getattr(original, "sqlstate", None) == "57014"  # PostgreSQL query_canceled
+
+
+async def _operational_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, OperationalError)
+    if stopped_by_time_limit(exc):
+        limit = float(request.app.state.settings.query_time_limit_seconds)
+        log.warning("query stopped by the time limit: %s %s", request.method, request.url.path)
+        return problem_response(
+            503,
+            "Service Unavailable",
+            f"The query ran longer than the time limit for queries ({limit:g} s) and was "
+            "stopped. Narrow it (filters, a smaller limit) or retry later.",
+            headers={"Retry-After": str(max(1, math.ceil(limit)))},
+            time_limit_seconds=limit,
+        )
     log.error("database unavailable: %s", exc)
     return problem_response(
         503,
         "Service Unavailable",
         "The database is busy or unreachable; nothing was written. Retry shortly.",
+        headers={"Retry-After": "1"},
+    )
+
+
+async def _pool_timeout(_request: Request, exc: Exception) -> JSONResponse:
+    log.warning("no free database connection: %s", exc)
+    return problem_response(
+        503,
+        "Service Unavailable",
+        "Every database connection is busy; nothing was written. Retry shortly.",
         headers={"Retry-After": "1"},
     )
 
@@ -290,6 +326,7 @@ async def _unhandled(_request: Request, exc: Exception) -> JSONResponse:
         500,
         "Internal Server Error",
         f"An unexpected error occurred; nothing was written. Incident {incident} is logged.",
+        headers=SECURITY_HEADERS,
         incident=incident,
     )
 
@@ -301,4 +338,5 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(IntegrityError, _integrity_error)
     app.add_exception_handler(DataError, _data_error)
     app.add_exception_handler(OperationalError, _operational_error)
+    app.add_exception_handler(PoolTimeout, _pool_timeout)
     app.add_exception_handler(Exception, _unhandled)

@@ -26,7 +26,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Column, Field, Session, SQLModel, select
 
 from api.auth import Caller, OptionalCallerDep, as_utc, utcnow
-from api.db import SessionDep
+from api.db import SessionDep, session_scope
 from api.errors import AppError, BadRequest, Conflict, Unprocessable
 
 REPLAY_HEADER = "Idempotent-Replayed"
@@ -121,68 +121,78 @@ def _claim(request: Request, caller_key_id: str, key: str, digest: str, now: dat
     settings = request.app.state.settings
     lease = timedelta(seconds=settings.idempotency_lease_seconds)
     retention = timedelta(hours=settings.idempotency_retention_hours)
-    database = request.app.state.database
-    with database.session(write=True) as session:
-        session.execute(
-            delete(IdempotencyRecord).where(
-                IdempotencyRecord.created_at < now - retention  # type: ignore[arg-type]
-            )
+    with session_scope(request.app.state.database, write=True) as session:
+        claimed = _claim_in(session, caller_key_id, key, digest, now, lease, retention)
+    if isinstance(claimed, IdempotencyRecord):
+        raise IdempotentReplay(claimed)  # once the expired keys' removal is committed
+    return claimed
+
+
+def _claim_in(
+    session: Session,
+    caller_key_id: str,
+    key: str,
+    digest: str,
+    now: datetime,
+    lease: timedelta,
+    retention: timedelta,
+) -> int | IdempotencyRecord:
+    """The claimed key's record id, or the finished record to replay."""
+    session.execute(
+        delete(IdempotencyRecord).where(
+            IdempotencyRecord.created_at < now - retention  # type: ignore[arg-type]
         )
-        existing = session.exec(
-            select(IdempotencyRecord).where(
-                IdempotencyRecord.caller_key_id == caller_key_id,
-                IdempotencyRecord.idempotency_key == key,
-            )
-        ).first()
-        if existing is None:
-            record = IdempotencyRecord(
-                caller_key_id=caller_key_id,
-                idempotency_key=key,
-                request_hash=digest,
-                created_at=now,
-                lease_until=now + lease,
-            )
-            session.add(record)
-            try:
-                session.commit()
-            except IntegrityError:
-                session.rollback()
-                raise Conflict(
-                    "A request with this Idempotency-Key is still in progress; retry later.",
-                    headers={"Retry-After": "1"},
-                ) from None
-            assert record.id is not None
-            return record.id
-        if existing.request_hash != digest:
-            raise Unprocessable(
-                "This Idempotency-Key was used for a different request; use a new key."
-            )
-        if existing.status_code is not None:
-            session.commit()
-            raise IdempotentReplay(existing)
-        if as_utc(existing.lease_until) > now:
+    )
+    existing = session.exec(
+        select(IdempotencyRecord).where(
+            IdempotencyRecord.caller_key_id == caller_key_id,
+            IdempotencyRecord.idempotency_key == key,
+        )
+    ).first()
+    if existing is None:
+        record = IdempotencyRecord(
+            caller_key_id=caller_key_id,
+            idempotency_key=key,
+            request_hash=digest,
+            created_at=now,
+            lease_until=now + lease,
+        )
+        session.add(record)
+        try:
+            session.flush()
+        except IntegrityError:
             raise Conflict(
                 "A request with this Idempotency-Key is still in progress; retry later.",
                 headers={"Retry-After": "1"},
-            )
-        # The earlier attempt died without an answer: this one takes over the key.
-        existing.lease_until = now + lease
-        session.add(existing)
-        session.commit()
-        assert existing.id is not None
-        return int(existing.id)
+            ) from None
+        assert record.id is not None
+        return record.id
+    if existing.request_hash != digest:
+        raise Unprocessable("This Idempotency-Key was used for a different request; use a new key.")
+    if existing.status_code is not None:
+        return existing
+    if as_utc(existing.lease_until) > now:
+        raise Conflict(
+            "A request with this Idempotency-Key is still in progress; retry later.",
+            headers={"Retry-After": "1"},
+        )
+    # The earlier attempt died without an answer: this one takes over the key.
+    existing.lease_until = now + lease
+    session.add(existing)
+    session.flush()
+    assert existing.id is not None
+    return int(existing.id)
 
 
 def _release(request: Request, record_id: int) -> None:
     """Free the key of a request that failed, so the same request may be retried."""
-    with request.app.state.database.session(write=True) as session:
+    with session_scope(request.app.state.database, write=True) as session:
         session.execute(
             delete(IdempotencyRecord).where(
                 IdempotencyRecord.id == record_id,  # type: ignore[arg-type]
                 IdempotencyRecord.status_code.is_(None),  # type: ignore[union-attr]
             )
         )
-        session.commit()
 
 
 IdempotencyKeyHeader = Annotated[

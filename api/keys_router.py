@@ -9,7 +9,17 @@ from fastapi import APIRouter, Path, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from api.auth import AdminDep, ApiKey, CallerDep, Role, issue_key, list_keys, revoke_key, utcnow
+from api.auth import (
+    AdminDep,
+    ApiKey,
+    CallerDep,
+    KeyScopeError,
+    Role,
+    issue_key,
+    list_keys,
+    revoke_key,
+    utcnow,
+)
 from api.db import SessionDep
 from api.errors import NotFound, Unprocessable, problem_responses
 from api.idempotency import IdempotencyDep
@@ -21,11 +31,25 @@ from api.pagination import (
     encode_cursor,
     page_response,
 )
+from api.text import MunicipalityCode, OneLine
 
 router = APIRouter(prefix="/v1", tags=["keys"])
 
 # An expiry further ahead is almost surely a typo (2206 for 2026); no expiry is explicit.
 MAX_KEY_LIFETIME = timedelta(days=3653)
+EXPIRY_RULE = "a time with its zone, e.g. 2027-12-31T00:00:00Z, within the next 10 years"
+
+
+def expiry_problem(expires_at: datetime) -> tuple[str, str] | None:
+    """Why a key cannot expire then (title, detail), or None; the CLI applies it too."""
+    if expires_at <= utcnow():
+        return "The key would already be expired.", "must lie in the future"
+    if expires_at > utcnow() + MAX_KEY_LIFETIME:
+        return (
+            "The expiry lies too far ahead.",
+            "must lie within 10 years; leave it out for a key without expiry",
+        )
+    return None
 
 
 class Me(BaseModel):
@@ -65,10 +89,12 @@ class KeyCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     role: Role
-    label: str = Field(min_length=1, max_length=200)
-    municipality_code: str | None = Field(default=None, pattern=r"^\d{6}$")
+    label: Annotated[str, OneLine] = Field(min_length=1, max_length=200)
+    municipality_code: MunicipalityCode | None = None
     vendor_id: int | None = Field(default=None, ge=1)
-    expires_at: datetime | None = None
+    expires_at: datetime | None = Field(
+        default=None, description=f"When the key stops working: {EXPIRY_RULE}; none if left out."
+    )
 
     @field_validator("expires_at")
     @classmethod
@@ -103,21 +129,9 @@ def create_key(
     body: KeyCreate, session: SessionDep, caller: AdminDep, idem: IdempotencyDep
 ) -> JSONResponse:
     """Create an API key; its secret is shown once, in this response."""
-    if body.expires_at is not None and body.expires_at <= utcnow():
-        raise Unprocessable(
-            "The key would already be expired.",
-            errors=[{"pointer": "/expires_at", "detail": "must lie in the future"}],
-        )
-    if body.expires_at is not None and body.expires_at > utcnow() + MAX_KEY_LIFETIME:
-        raise Unprocessable(
-            "The expiry lies too far ahead.",
-            errors=[
-                {
-                    "pointer": "/expires_at",
-                    "detail": "must lie within 10 years; leave it out for a key without expiry",
-                }
-            ],
-        )
+    problem = expiry_problem(body.expires_at) if body.expires_at is not None else None
+    if problem is not None:
+        raise Unprocessable(problem[0], errors=[{"pointer": "/expires_at", "detail": problem[1]}])
     try:
         issued = issue_key(
             session,
@@ -128,8 +142,11 @@ def create_key(
             expires_at=body.expires_at,
             created_by_key_id=caller.key_id,
         )
-    except ValueError as exc:
-        raise Unprocessable(str(exc)) from None
+    except KeyScopeError as exc:
+        raise Unprocessable(
+            f"The key's scope does not fit its role: {exc}.",
+            errors=[{"pointer": f"/{exc.field}", "detail": str(exc)}],
+        ) from None
     result = KeyIssued(**KeyPublic.of(issued.key).model_dump(), key=issued.secret)
     return idem.respond(201, result)
 
@@ -144,10 +161,12 @@ def list_api_keys(
     cursor: CursorQuery = None,
 ) -> Page[KeyPublic]:
     """List API keys (never their secrets)."""
-    position = decode_cursor(cursor)
+    position = decode_cursor("keys", cursor)
     after = str(position["after"]) if position else None
     keys = list_keys(session, after, limit + 1)
-    next_cursor = encode_cursor({"after": keys[limit - 1].id}) if len(keys) > limit else None
+    next_cursor = (
+        encode_cursor("keys", {"after": keys[limit - 1].id}) if len(keys) > limit else None
+    )
     page = Page[KeyPublic](items=[KeyPublic.of(k) for k in keys[:limit]], next_cursor=next_cursor)
     return page_response(request, response, page)
 

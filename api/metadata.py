@@ -19,5 +19,6 @@ import api.idempotency  # noqa: E402, F401
 import catalogue.models  # noqa: E402, F401
 import procurement.ledger.models  # noqa: E402, F401
 import procurement.models  # noqa: E402, F401
+import procurement.register.models  # noqa: E402, F401
 
 metadata = SQLModel.metadata

@@ -1,5 +1,6 @@
 """Rate limits (the ``limits`` library): per API key, and per client address for anonymous
-requests; exports have a stricter budget of their own.
+requests; exports have a stricter budget of their own. ``api.auth.CallerMiddleware`` charges
+each ``/v1`` request to exactly one of them.
 
 Counters live in each process's memory: with N worker processes a client gets up to N times
 the budget. That bounds abuse without a shared store; put a proxy limit in front for more.
@@ -14,9 +15,9 @@ from dataclasses import dataclass
 from limits import RateLimitItem, parse
 from limits.storage import MemoryStorage
 from limits.strategies import MovingWindowRateLimiter
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import Scope
 
-from api.errors import AppError, problem_response
+from api.errors import AppError
 
 EXPORT_PREFIXES = ("/v1/exports/", "/v1/feed")
 
@@ -67,29 +68,3 @@ class RateLimits:
 def client_address(scope: Scope) -> str:
     client = scope.get("client")
     return str(client[0]) if client else "unknown"
-
-
-class AnonymousRateLimitMiddleware:
-    """Budget anonymous requests per client address (keyed requests are limited per key
-    once the key is authenticated, in ``api.auth.optional_caller``)."""
-
-    def __init__(self, app: ASGIApp, limits: RateLimits) -> None:
-        self.app = app
-        self.limits = limits
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or not scope["path"].startswith("/v1/"):
-            await self.app(scope, receive, send)
-            return
-        if any(name == b"authorization" for name, _ in scope.get("headers", [])):
-            await self.app(scope, receive, send)
-            return
-        try:
-            self.limits.check(f"ip:{client_address(scope)}", scope["path"], anonymous=True)
-        except TooManyRequests as exc:
-            response = problem_response(
-                429, exc.title, exc.detail, headers=exc.headers, **exc.extra
-            )
-            await response(scope, receive, send)
-            return
-        await self.app(scope, receive, send)

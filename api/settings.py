@@ -4,10 +4,19 @@ from __future__ import annotations
 
 from decimal import Decimal
 from functools import lru_cache
+from ipaddress import ip_network
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_PUBLIC_URL = "http://127.0.0.1:8000"
+
+
+def bound_url(host: str, port: int) -> str:
+    """The http URL of a server bound to ``host``:``port`` (IPv6 literals in brackets)."""
+    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
 
 
 class Settings(BaseSettings):
@@ -58,6 +67,40 @@ class Settings(BaseSettings):
         default=None, description="HMAC key for cursors; default <data_dir>/secret.key"
     )
     sqlite_busy_timeout_ms: int = Field(default=30_000, ge=0)
+    database_pool_size: int = Field(
+        default=10,
+        ge=1,
+        description="Connections kept open for writes and the service's own short reads "
+        "(key lookups); up to this many more in a burst. Read requests have pools of their "
+        "own (query_slots, long_read_slots), so they never take the connections writes need.",
+    )
+    pool_timeout_seconds: float = Field(
+        default=10,
+        gt=0,
+        description="How long a request waits for a free connection, or a read request for "
+        "one of the query slots, before it is answered 503 with Retry-After.",
+    )
+    query_time_limit_seconds: float = Field(
+        default=5,
+        ge=0,
+        description="Each statement of a read request (searches, compatibility, lists) is "
+        "stopped after this long and the request answered 503; 0 sets no limit. Long reads "
+        "(exports, the feed, ledger verification) are bounded by long_read_slots instead.",
+    )
+    query_slots: int = Field(
+        default=2,
+        ge=1,
+        description="Read requests served at once per process; more wait for a turn (up "
+        "to pool_timeout_seconds), then get 503 with Retry-After. Few, so that the write "
+        "path gets its turn of the Python interpreter under a flood of heavy reads.",
+    )
+    long_read_slots: int = Field(
+        default=2,
+        ge=1,
+        description="Exports, feed pages and ledger verifications running at once per "
+        "process (each on a connection of its own pool); one more is answered 503 with "
+        "Retry-After.",
+    )
     rate_limit_per_key: str = Field(
         default="1200/minute", description="Budget of each API key (limits notation)."
     )
@@ -67,10 +110,34 @@ class Settings(BaseSettings):
     rate_limit_exports: str = Field(
         default="30/minute", description="Extra budget for /v1/exports and /v1/feed."
     )
+    public_url: str = Field(
+        default=DEFAULT_PUBLIC_URL,
+        description="The service's address as clients reach it (scheme, host, optional port "
+        "and path prefix); every absolute link (Link headers, OCDS URIs) is built from it, "
+        "never from the request's Host header. 'smartsteps serve' defaults it to the address "
+        "it binds.",
+    )
+    trusted_proxies: str = Field(
+        default="",
+        description="Comma-separated addresses or networks (CIDR) of reverse proxies whose "
+        "X-Forwarded-For and X-Forwarded-Proto are believed; empty: none.",
+    )
 
     # Auditor exports and red flags (procurement/audit); money in CZK excluding VAT.
     ocds_publisher_name: str = Field(
         default="smartsteps", description="publisher.name in OCDS packages."
+    )
+    ocds_license: str = Field(
+        default="https://creativecommons.org/publicdomain/zero/1.0/",
+        description="license of OCDS packages: the URL of the licence or waiver under which "
+        "the data is published (default CC0 1.0: facts of public procurement, public by "
+        "law, with the database maker's right waived; see the README).",
+    )
+    ocds_publication_policy: str | None = Field(
+        default=None,
+        description="publicationPolicy of OCDS packages: the URL of the operator's "
+        "publication policy; unset: the policy this service serves at "
+        "/v1/ocds/publication-policy.",
     )
     # Red-flag thresholds. Statutory values come from the dated law table
     # (procurement/law.py, GET /v1/law); these settings override it only when set.
@@ -109,12 +176,46 @@ class Settings(BaseSettings):
         default=None, ge=1, description="Override of the price-paid period (§ 219 odst. 3)."
     )
 
+    @field_validator("ocds_license", "ocds_publication_policy")
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("https://", "http://")):
+            raise ValueError("an http(s) URL")
+        return value
+
     @field_validator("ocid_prefix")
     @classmethod
     def _six_characters(cls, value: str) -> str:
         if len(value) != 6 or not value.isalnum():
             raise ValueError("the OCDS prefix is exactly 6 letters or digits")
         return value
+
+    @field_validator("public_url")
+    @classmethod
+    def _public_url(cls, value: str) -> str:
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError("the public URL is http(s)://host[:port][/prefix]")
+        if parts.query or parts.fragment or parts.username or parts.password:
+            raise ValueError("the public URL has no query, fragment or user")
+        return value.rstrip("/")
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxies(cls, value: str) -> str:
+        entries = [entry.strip() for entry in value.split(",") if entry.strip()]
+        for entry in entries:
+            try:
+                ip_network(entry, strict=False)
+            except ValueError:
+                raise ValueError(
+                    f"{entry!r} is not an IP address or network; name each proxy by address"
+                ) from None
+        return ",".join(entries)
+
+    @property
+    def trusted_proxy_list(self) -> list[str]:
+        return [entry for entry in self.trusted_proxies.split(",") if entry]
 
     @property
     def effective_database_url(self) -> str:

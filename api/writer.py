@@ -6,6 +6,10 @@ the jobs that are waiting, runs them one after another in one transaction and co
 once, then answers each. A request is answered only after the commit that holds its
 writes, so no acknowledged write can be lost; an error in a commit is every job's error.
 
+Each batch is one ``session_scope`` block: its end (``api.db.commit``) first seals the
+ledger's checkpoint for the tree the batch leaves (the appends registered it), so every
+answered append is covered by a signed checkpoint.
+
 Why: each append takes the ledger head lock from its first statement to its commit. With
 one transaction per request that lock was held across thread hops and the event loop's
 latency, and every append paid its own BEGIN, COMMIT and fsync. Here the writer holds it
@@ -30,7 +34,7 @@ from typing import Annotated, Any, TypeVar
 from fastapi import Depends, Request
 from sqlmodel import Session
 
-from api.db import Database
+from api.db import Database, session_scope
 
 T = TypeVar("T")
 logger = logging.getLogger(__name__)
@@ -129,39 +133,41 @@ class WriteQueue:
     def _idle(self) -> None:
         assert self._on_idle is not None
         try:
-            with self._database.session(write=True) as session:
+            with session_scope(self._database, write=True) as session:
                 self._on_idle(session)
-                session.commit()
         except Exception:
             logger.exception("the write queue's idle work failed")
 
     def _commit(self, batch: list[_Job]) -> None:
         while batch:
             results: list[Any] = []
-            failed: tuple[int, BaseException] | None = None
-            with self._database.session(write=True) as session:
-                try:
+            try:
+                # The block's end seals the ledger's checkpoint for the tree the batch leaves
+                # (api.db.commit runs what the transaction owes), then commits; a failed
+                # commit fails every job of the batch.
+                with session_scope(self._database, write=True) as session:
                     for position, job in enumerate(batch):
                         try:
                             results.append(job.work(session))
                         except Exception as error:
-                            failed = (position, error)
-                            break
-                    if failed is None:
-                        session.commit()
-                    else:
-                        session.rollback()
-                except Exception:  # the commit itself failed: every job of it fails
-                    session.rollback()
-                    raise
-            if failed is None:
-                for job, result in zip(batch, results, strict=True):
-                    job.future.set_result(result)
-                return
-            # Answer the failed job; run the others again without it.
-            position, job_error = failed
-            batch[position].future.set_exception(job_error)
-            del batch[position]
+                            raise _JobFailed(position, error) from error
+            except _JobFailed as failed:
+                # Answer the failed job; run the others again without it.
+                batch[failed.position].future.set_exception(failed.error)
+                del batch[failed.position]
+                continue
+            for job, result in zip(batch, results, strict=True):
+                job.future.set_result(result)
+            return
+
+
+class _JobFailed(Exception):
+    """A job of the batch raised: the batch's transaction is rolled back."""
+
+    def __init__(self, position: int, error: Exception) -> None:
+        super().__init__(position, error)
+        self.position = position
+        self.error = error
 
 
 async def _write_queue(request: Request) -> WriteQueue:  # async: no thread hop

@@ -38,7 +38,7 @@ from sqlalchemy.engine import make_url
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-SCHEMA = ROOT.parent / "shared" / "ocds-1.1.5" / "release-schema.json"
+SCHEMA = ROOT / "tests" / "data" / "ocds-1.1.5" / "release-schema.json"
 BENCH_DB = "smartsteps_bench_audit"
 STEPS_PER_PROCUREMENT = 20
 OCDS_BUYER = "554782"
@@ -213,7 +213,7 @@ def child(kind: str, url: str, extra: str) -> dict[str, Any]:
 
     from api.db import make_engine
     from api.settings import Settings
-    from procurement.audit import service
+    from procurement.audit import ocds, service
     from procurement.audit.schemas import ExportFilters
 
     engine = make_engine(Settings(database_url=url))
@@ -245,7 +245,10 @@ def child(kind: str, url: str, extra: str) -> dict[str, Any]:
                 chunks = service.stream_steps_csv(session, filters, delimiter="comma", bom=False)
             elif kind == "ocds":
                 chunks = service.stream_procurements_ocds(
-                    session, filters, base_url="https://bench.example", publisher="bench"
+                    session,
+                    filters,
+                    base_url="https://bench.example",
+                    publication=ocds.Publication(publisher="bench"),
                 )
             elif kind == "releases":
                 # the input of ocdskit: one release package per procurement per line

@@ -39,12 +39,10 @@ from api.settings import Settings  # noqa: E402
 from catalogue import search  # noqa: E402
 from catalogue.lockin import lockin_score  # noqa: E402
 from catalogue.models import CatalogueTag, Municipality, Pilot, Solution, Vendor  # noqa: E402
-from catalogue.registry import import_register  # noqa: E402
+from catalogue.registry import BUILTIN_REGISTER, import_register  # noqa: E402
 from catalogue.service import pilot_index_tags  # noqa: E402
 from catalogue.text import index_tokens  # noqa: E402
 from catalogue.vocabulary import MIM_SLUGS, STANDARD_SLUGS, Area, PilotStatus  # noqa: E402
-
-REGISTER = ROOT.parent / "shared" / "data" / "cz-municipalities.csv"
 
 # Domain phrases (each pilot draws two) and filler words that make the index realistic.
 PHRASES = [
@@ -100,7 +98,7 @@ def prepare(url: str, pilots: int, solutions: int, seed: int = 7) -> None:
     engine = create_engine(url, poolclass=pool.NullPool)
     with Session(engine) as session:
         started = time.perf_counter()
-        import_register(session, REGISTER)
+        import_register(session, BUILTIN_REGISTER)
         session.commit()
         print(f"register imported in {time.perf_counter() - started:.1f} s")
         regions = dict(

@@ -45,7 +45,7 @@ from sqlalchemy.engine import make_url  # noqa: E402
 from sqlmodel import Session  # noqa: E402
 
 from api.auth import Caller, Role, issue_key  # noqa: E402
-from api.db import make_engine  # noqa: E402
+from api.db import make_engine, session_scope  # noqa: E402
 from api.migrate import upgrade  # noqa: E402
 from api.settings import Settings  # noqa: E402
 from catalogue.registry import import_register  # noqa: E402
@@ -184,11 +184,10 @@ class Importer:
         settings = Settings(database_url=url, data_dir=data_dir)
         ledger_service.configure_from(settings)
         self.engine = make_engine(settings)
-        self.writer = self.engine.execution_options(sqlite_begin="IMMEDIATE")
         self.batch_size = batch_size
         caller = Caller(key_id="bench-import", role=Role.admin)
         began = time.perf_counter()
-        with Session(self.engine, expire_on_commit=False) as session:
+        with session_scope(self.engine, write=False) as session:
             self.run = open_import(
                 session, export, caller, buyer_code=BUYER, ocid_prefix=settings.ocid_prefix
             )
@@ -199,9 +198,8 @@ class Importer:
         done = len(self.run.items)
         began = time.perf_counter()
         for batch in plans_in_batches(plans, self.batch_size):
-            with Session(self.writer, expire_on_commit=False) as session:
+            with session_scope(self.engine, write=True) as session:
                 self.run.import_batch(session, batch)
-                session.commit()
         elapsed = time.perf_counter() - began
         written = self.run.items[done:]
         if any(i.outcome != "created" for i in written) or self.run.conflicts:

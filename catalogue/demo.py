@@ -368,7 +368,6 @@ PILOTS: tuple[tuple[str, tuple[int, ...], dict[str, Any]], ...] = (
             "budget_czk": "3200000.00",
             "lessons_learned": "Zakázka rozdělená na světla a řízení by dala obci víc dodavatelů.",
             "adoption": {"users": 505},
-            "procurement_ocids": ["ocds-demo-537292-2021-1"],
         },
     ),
     (
@@ -424,7 +423,6 @@ PILOTS: tuple[tuple[str, tuple[int, ...], dict[str, Any]], ...] = (
             "started_on": "2022-06-01",
             "budget_czk": "2600000.00",
             "lessons_learned": "OCPP umožnilo vyměnit provozovatele bez výměny stanic.",
-            "procurement_ocids": ["ocds-demo-599565-2022-3"],
         },
     ),
     (
@@ -466,7 +464,6 @@ PILOTS: tuple[tuple[str, tuple[int, ...], dict[str, Any]], ...] = (
             "budget_czk": "750000.00",
             "adoption": {"users": 8200},
             "lessons_learned": "Přihlášení identitou občana zvýšilo využití.",
-            "procurement_ocids": ["ocds-demo-552046-2021-7"],
         },
     ),
     (

@@ -39,6 +39,8 @@ LAT_RANGE = (48.5, 51.1)
 LON_RANGE = (12.0, 18.9)
 MAX_ERRORS = 20
 BATCH = 2000
+# The register the project ships (package data; provenance and licence in its README.md).
+BUILTIN_REGISTER = Path(__file__).resolve().parent / "data" / "cz-municipalities.csv"
 
 
 @dataclass
@@ -76,12 +78,12 @@ def _row(record: dict[str, str | None]) -> dict[str, Any]:
         except ValueError:
             raise ValueError(f"{name} {raw!r} is not a number") from None
 
-    code = text("code", r"\d{6}")
+    code = text("code", r"[0-9]{6}")
     lat, lon = number("lat"), number("lon")
     if not (LAT_RANGE[0] <= lat <= LAT_RANGE[1] and LON_RANGE[0] <= lon <= LON_RANGE[1]):
         raise ValueError(f"coordinates {lat}, {lon} lie outside the Czech Republic")
     population_raw = text("population")
-    if not re.fullmatch(r"-?\d+", population_raw):
+    if not re.fullmatch(r"-?[0-9]+", population_raw):
         raise ValueError(f"population {population_raw!r} is not a whole number")
     population = int(population_raw)
     if population < 0:
@@ -95,10 +97,10 @@ def _row(record: dict[str, str | None]) -> dict[str, Any]:
         "name": name,
         "name_search": normalized_name(name),
         "district": text("district"),
-        "district_lau1": text("district_lau1", r"CZ\d{3}[0-9A-Z]"),
+        "district_lau1": text("district_lau1", r"CZ[0-9]{3}[0-9A-Z]"),
         "region": text("region"),
-        "region_nuts3": text("region_nuts3", r"CZ\d{2}[0-9A-Z]"),
-        "postcode": text("postcode", r"\d{5}"),
+        "region_nuts3": text("region_nuts3", r"CZ[0-9]{2}[0-9A-Z]"),
+        "postcode": text("postcode", r"[0-9]{5}"),
         "lat": lat,
         "lon": lon,
         "population": population,

@@ -9,21 +9,22 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from fastapi.responses import JSONResponse, StreamingResponse
-from fastapi.security import HTTPAuthorizationCredentials
+from sqlmodel import Session
 
 from api.auth import (
     AdminDep,
     Caller,
     OfficerOrAdminDep,
     VendorOrAdminDep,
-    optional_caller,
+    request_caller,
 )
 from api.csvexport import content_disposition
-from api.db import SessionDep
+from api.db import LongReadSessionDep, QuerySessionDep, SessionDep
 from api.errors import problem_responses
-from api.http import check_if_match, etag_of
+from api.http import check_if_match, etag_of, in_blocks
 from api.idempotency import IdempotencyDep
 from api.pagination import CursorQuery, LimitQuery, Page, page_response
+from api.text import MUNICIPALITY_CODE_PATTERN, AsciiNumber
 from catalogue import exports, service
 from catalogue.geo import BAND_IDS
 from catalogue.lockin import lockin_level, lockin_reasons
@@ -57,9 +58,19 @@ StandardSlug = StrEnum("StandardSlug", {s: s for s in sorted(STANDARD_SLUGS)})  
 MimSlug = StrEnum("MimSlug", {s: s for s in sorted(MIM_SLUGS)})  # type: ignore[misc]
 PopulationBand = StrEnum("PopulationBand", {b: b for b in BAND_IDS})  # type: ignore[misc]
 Id = Annotated[int, Path(ge=1, le=2**31 - 1)]
-Code = Annotated[str, Path(pattern=r"^\d{6}$", description="Municipality code (kód obce)")]
-TownQuery = Annotated[str | None, Query(pattern=r"^\d{6}$")]
+Code = Annotated[
+    str, Path(pattern=MUNICIPALITY_CODE_PATTERN, description="Municipality code (kód obce)")
+]
+TownQuery = Annotated[str | None, Query(pattern=MUNICIPALITY_CODE_PATTERN)]
 PlaceQuery = Annotated[list[Annotated[str, Query(max_length=100)]], Query(max_length=20)]
+RegionQuery = Annotated[
+    list[Annotated[str, Query(max_length=100)]],
+    Query(
+        max_length=20,
+        description="Region (kraj): its NUTS3 code (CZ064) or its name (Jihomoravský kraj); "
+        "case and diacritics do not matter. An unknown region is a 422.",
+    ),
+]
 TextQuery = Annotated[
     str | None,
     Query(
@@ -73,18 +84,11 @@ RadiusQuery = Annotated[
 
 
 async def reader(request: Request) -> Caller | None:
-    """The caller of a public read, if a key is sent (it shows non-public contacts).
+    """The caller of a public read, if a key is sent (it may show private contacts).
 
     Not a security dependency: the catalogue is public, so the OpenAPI document must not
     say these reads need a key."""
-    header = request.headers.get("authorization")
-    if not header:
-        return None
-    scheme, _, token = header.partition(" ")
-    credentials = None
-    if scheme.lower() == "bearer" and token.strip():
-        credentials = HTTPAuthorizationCredentials(scheme=scheme, credentials=token.strip())
-    return await optional_caller(request, credentials)
+    return await request_caller(request)
 
 
 ReaderDep = Annotated[Caller | None, Depends(reader)]
@@ -147,6 +151,15 @@ def solution_public(s: Solution, distance: float | None = None) -> SolutionPubli
     )
 
 
+def _may_see_contact(p: Pilot, caller: Caller | None) -> bool:
+    """A contact marked public, or one the caller may see (admin, auditor, the officer of
+    the pilot's municipality)."""
+    assert p.contact is not None
+    return bool(p.contact.get("public")) or (
+        caller is not None and caller.sees_private_data_of(p.municipality_code)
+    )
+
+
 def pilot_public(
     p: Pilot, m: Municipality, caller: Caller | None, distance: float | None = None
 ) -> PilotPublic:
@@ -159,7 +172,7 @@ def pilot_public(
             measured_on=p.adoption.get("measured_on"),
             share_of_population=round(users / m.population, 4) if m.population else None,
         )
-    contact = p.contact if p.contact and (caller is not None or p.contact.get("public")) else None
+    contact = p.contact if p.contact and _may_see_contact(p, caller) else None
     budget = None if p.budget_czk is None else Decimal(p.budget_czk).quantize(Decimal("0.01"))
     return PilotPublic.model_validate(
         {
@@ -217,7 +230,7 @@ def list_municipalities(
     q: Annotated[
         str | None, Query(max_length=200, description="Name prefix, diacritics-insensitive")
     ] = None,
-    region: PlaceQuery = [],  # noqa: B006 - FastAPI copies defaults
+    region: RegionQuery = [],  # noqa: B006 - FastAPI copies defaults
     district: PlaceQuery = [],  # noqa: B006
     population_band: Annotated[list[PopulationBand], Query(max_length=10)] = [],  # noqa: B006
     population_min: Annotated[int | None, Query(ge=0, le=10_000_000)] = None,
@@ -261,9 +274,10 @@ def read_municipality(code: Code, session: SessionDep) -> MunicipalityPublic:
 @router.get("/standards")
 def list_standards(
     kind: Annotated[Literal["standard", "mim"] | None, Query()] = None,
-) -> list[StandardPublic]:
-    """The controlled vocabulary of standards and the OASC MIMs."""
-    return [
+) -> Page[StandardPublic]:
+    """The controlled vocabulary of standards and the OASC MIMs (one page: next_cursor is
+    always null)."""
+    items = [
         StandardPublic(
             slug=s.slug,
             name=s.name,
@@ -275,6 +289,7 @@ def list_standards(
         for s in STANDARDS
         if kind is None or s.kind == kind
     ]
+    return Page[StandardPublic](items=items, next_cursor=None)
 
 
 # --- vendors --------------------------------------------------------------------------
@@ -345,13 +360,13 @@ def catalogue_filters(
     status: Annotated[list[PilotStatus], Query(max_length=6)] = [],  # noqa: B006
     standard: Annotated[list[StandardSlug], Query(max_length=20)] = [],  # noqa: B006
     mim: Annotated[list[MimSlug], Query(max_length=7)] = [],  # noqa: B006
-    region: PlaceQuery = [],  # noqa: B006
+    region: RegionQuery = [],  # noqa: B006
     district: PlaceQuery = [],  # noqa: B006
     population_band: Annotated[list[PopulationBand], Query(max_length=10)] = [],  # noqa: B006
     population_min: Annotated[int | None, Query(ge=0, le=10_000_000)] = None,
     population_max: Annotated[int | None, Query(ge=0, le=10_000_000)] = None,
-    budget_min: Annotated[Decimal | None, Query(ge=0, le=10**13)] = None,
-    budget_max: Annotated[Decimal | None, Query(ge=0, le=10**13)] = None,
+    budget_min: Annotated[Decimal | None, AsciiNumber, Query(ge=0, le=10**13)] = None,
+    budget_max: Annotated[Decimal | None, AsciiNumber, Query(ge=0, le=10**13)] = None,
     has_procurement: bool | None = None,
     open_source: bool | None = None,
     data_owned_by_municipality: bool | None = None,
@@ -360,13 +375,14 @@ def catalogue_filters(
     vendor_id: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
     solution_id: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
     near: Annotated[
-        str | None, Query(pattern=r"^\d{6}$", description="Municipality code: search around it")
+        str | None,
+        Query(pattern=MUNICIPALITY_CODE_PATTERN, description="Municipality code: search around it"),
     ] = None,
     radius_km: RadiusQuery = None,
     similar_to: Annotated[
         str | None,
         Query(
-            pattern=r"^\d{6}$",
+            pattern=MUNICIPALITY_CODE_PATTERN,
             description="Municipality code: towns of the same or adjacent population band, "
             "then same region, then nearest",
         ),
@@ -511,7 +527,7 @@ def list_compatible_solutions(
 
 
 @router.post("/compatibility", responses=problem_responses(422))
-def check_compatibility(body: StackIn, session: SessionDep) -> CompatibilityResult:
+def check_compatibility(body: StackIn, session: QuerySessionDep) -> CompatibilityResult:
     """Rank solutions by what they share with a town's current stack (a query; writes
     nothing, so it needs no key)."""
     stack, ranked = service.compatible_with_stack(session, body)
@@ -609,21 +625,19 @@ DelimiterQuery = Annotated[
 
 
 def _export(
-    request: Request,
     kind: Literal["pilots", "solutions"],
     fmt: exports.Format,
     filters: CatalogueSearch,
     bom: bool,
     delimiter: str,
     caller: Caller | None,
-    session: Any,
+    session: Session,
 ) -> StreamingResponse:
     # Fail on bad filters now, while an error can still be a problem+json response.
     if kind == "pilots":
         service.pilot_export_query(session, filters)
     else:
         service.solution_export_query(session, filters)
-    database = request.app.state.database
 
     def to_public(row: Any) -> dict[str, Any]:
         if kind == "pilots":
@@ -631,7 +645,7 @@ def _export(
         return solution_public(row).model_dump(mode="json")
 
     body = exports.stream(
-        lambda: database.session(write=False),
+        lambda: session,  # the long read's own session, held until the body is sent
         kind,
         fmt,
         filters,
@@ -641,7 +655,7 @@ def _export(
     )
     extension = {"csv": "csv", "jsonl": "jsonl", "geojson": "geojson"}[fmt]
     return StreamingResponse(
-        body,
+        in_blocks(body),
         media_type=exports.media_type(fmt),
         headers={"Content-Disposition": content_disposition(f"{kind}.{extension}")},
     )
@@ -653,16 +667,15 @@ def _export(
     responses={**EXPORT_CONTENT, **problem_responses(401, 422)},
 )
 def export_pilots(
-    request: Request,
-    session: SessionDep,
     caller: ReaderDep,
     filters: FiltersDep,
+    session: LongReadSessionDep,
     format: Annotated[exports.Format, Query()] = "csv",  # noqa: A002 - the API's name
     bom: BomQuery = False,
     delimiter: DelimiterQuery = "comma",
 ) -> StreamingResponse:
     """Export pilots as CSV, JSON Lines or GeoJSON (points at their municipality)."""
-    return _export(request, "pilots", format, filters, bom, delimiter, caller, session)
+    return _export("pilots", format, filters, bom, delimiter, caller, session)
 
 
 @router.get(
@@ -671,12 +684,11 @@ def export_pilots(
     responses={**EXPORT_CONTENT, **problem_responses(422)},
 )
 def export_solutions(
-    request: Request,
-    session: SessionDep,
     filters: FiltersDep,
+    session: LongReadSessionDep,
     format: Annotated[Literal["csv", "jsonl"], Query()] = "csv",  # noqa: A002
     bom: BomQuery = False,
     delimiter: DelimiterQuery = "comma",
 ) -> StreamingResponse:
     """Export solutions as CSV or JSON Lines."""
-    return _export(request, "solutions", format, filters, bom, delimiter, None, session)
+    return _export("solutions", format, filters, bom, delimiter, None, session)

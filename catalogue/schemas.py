@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
@@ -10,21 +9,16 @@ from typing import Annotated, Any, Generic, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from api.text import AsciiNumber, Ico, Lines, MunicipalityCode, OneLine
 from catalogue.vocabulary import MIM_SLUGS, STANDARD_SLUGS, Area, PilotStatus
 
 T = TypeVar("T")
-ICO_PATTERN = r"^\d{8}$"
 EARLIEST = date(1990, 1, 1)
-Url = Annotated[str, Field(max_length=500, pattern=r"^https?://[^\s]+$")]
-ShortText = Annotated[str, Field(min_length=1, max_length=200)]
-
-
-def ico_is_valid(ico: str) -> bool:
-    """IČO: 8 digits, the last a mod-11 check digit over the first seven (weights 8..2)."""
-    if not re.fullmatch(ICO_PATTERN, ico):
-        return False
-    total = sum(int(d) * w for d, w in zip(ico[:7], range(8, 1, -1), strict=True))
-    return (11 - total % 11) % 10 == int(ico[7])
+Url = Annotated[str, Field(max_length=500, pattern=r"^https?://[^\s]+$"), OneLine]
+ShortText = Annotated[str, Field(min_length=1, max_length=200), OneLine]
+# Multi-line free text (summaries, descriptions, lessons learned): tabs and line breaks kept.
+LongText = Annotated[str, Lines]
+Czk = Annotated[Decimal, AsciiNumber, Field(ge=0, max_digits=16, decimal_places=2)]
 
 
 def _latest_date() -> date:
@@ -93,23 +87,16 @@ class MunicipalityPublic(BaseModel):
 class VendorBase(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    @field_validator("ico", check_fields=False)
-    @classmethod
-    def _ico(cls, value: str | None) -> str | None:
-        if value is not None and not ico_is_valid(value):
-            raise ValueError("not a valid IČO (8 digits with a mod-11 check digit)")
-        return value
-
 
 class VendorCreate(VendorBase):
-    ico: str = Field(min_length=8, max_length=8, description="IČO, 8 digits")
+    ico: Ico
     name: ShortText
     country: str = Field(default="CZ", pattern=r"^[A-Z]{2}$")
     website: Url | None = None
 
 
 class VendorUpdate(VendorBase):
-    ico: str | None = Field(default=None, min_length=8, max_length=8)
+    ico: Ico | None = None
     name: ShortText | None = None
     country: str | None = Field(default=None, pattern=r"^[A-Z]{2}$")
     website: Url | None = None
@@ -162,8 +149,8 @@ class SolutionFields(BaseModel):
 class SolutionCreate(SolutionFields):
     vendor_id: int = Field(ge=1, le=2**31 - 1)
     name: ShortText
-    summary: str = Field(default="", max_length=1000)
-    description: str = Field(default="", max_length=20000)
+    summary: LongText = Field(default="", max_length=1000)
+    description: LongText = Field(default="", max_length=20000)
     areas: Areas = Field(min_length=1)
     standards: Slugs = []
     mims: Slugs = []
@@ -184,8 +171,8 @@ class SolutionCreate(SolutionFields):
 class SolutionUpdate(SolutionFields):
     vendor_id: int | None = Field(default=None, ge=1, le=2**31 - 1)
     name: ShortText | None = None
-    summary: str | None = Field(default=None, max_length=1000)
-    description: str | None = Field(default=None, max_length=20000)
+    summary: LongText | None = Field(default=None, max_length=1000)
+    description: LongText | None = Field(default=None, max_length=20000)
     areas: Annotated[list[Area], Field(min_length=1, max_length=5)] | None = None
     standards: Slugs | None = None
     mims: Slugs | None = None
@@ -242,14 +229,14 @@ class Funding(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     source: ShortText = Field(description="e.g. own budget, IROP, OP TAK, Modernisation Fund")
-    amount_czk: Decimal | None = Field(default=None, ge=0, max_digits=16, decimal_places=2)
+    amount_czk: Czk | None = None
 
 
 class Kpi(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     name: ShortText
-    unit: str = Field(max_length=40)
+    unit: Annotated[str, OneLine] = Field(max_length=40)
     baseline: float | None = Field(default=None, allow_inf_nan=False)
     target: float | None = Field(default=None, allow_inf_nan=False)
     actual: float | None = Field(default=None, allow_inf_nan=False)
@@ -296,8 +283,10 @@ class Partner(BaseModel):
 class Contact(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    name: str | None = Field(default=None, max_length=200)
-    email: str | None = Field(default=None, max_length=254, pattern=r"^[^@\s]+@[^@\s]+$")
+    name: Annotated[str, OneLine] | None = Field(default=None, max_length=200)
+    email: Annotated[str, OneLine] | None = Field(
+        default=None, max_length=254, pattern=r"^[^@\s]+@[^@\s]+$"
+    )
     phone: str | None = Field(default=None, max_length=40, pattern=r"^[0-9 +()\-]+$")
     public: bool = Field(default=False, description="Shown to anonymous readers only if true")
 
@@ -323,21 +312,21 @@ class PilotFields(BaseModel):
 
 
 class PilotCreate(PilotFields):
-    municipality_code: str = Field(pattern=r"^\d{6}$", description="kód obce")
-    title: Annotated[str, Field(min_length=1, max_length=300)]
-    summary: str = Field(default="", max_length=2000)
-    description: str = Field(default="", max_length=20000)
+    municipality_code: MunicipalityCode
+    title: Annotated[str, Field(min_length=1, max_length=300), OneLine]
+    summary: LongText = Field(default="", max_length=2000)
+    description: LongText = Field(default="", max_length=20000)
     areas: Areas = Field(min_length=1)
     status: PilotStatus
     started_on: date | None = None
     ended_on: date | None = None
-    budget_czk: Decimal | None = Field(default=None, ge=0, max_digits=16, decimal_places=2)
+    budget_czk: Czk | None = None
     funding: Annotated[list[Funding], Field(max_length=20)] = []
     solution_ids: Ids = []
     vendor_ids: Ids = []
     kpis: Annotated[list[Kpi], Field(max_length=50)] = []
     adoption: AdoptionIn | None = None
-    lessons_learned: str = Field(default="", max_length=20000)
+    lessons_learned: LongText = Field(default="", max_length=20000)
     partners: Annotated[list[Partner], Field(max_length=50)] = []
     contact: Contact | None = None
     procurement_ocids: Annotated[list[Ocid], Field(max_length=20)] = []
@@ -345,21 +334,21 @@ class PilotCreate(PilotFields):
 
 
 class PilotUpdate(PilotFields):
-    municipality_code: str | None = Field(default=None, pattern=r"^\d{6}$")
-    title: Annotated[str, Field(min_length=1, max_length=300)] | None = None
-    summary: str | None = Field(default=None, max_length=2000)
-    description: str | None = Field(default=None, max_length=20000)
+    municipality_code: MunicipalityCode | None = None
+    title: Annotated[str, Field(min_length=1, max_length=300), OneLine] | None = None
+    summary: LongText | None = Field(default=None, max_length=2000)
+    description: LongText | None = Field(default=None, max_length=20000)
     areas: Annotated[list[Area], Field(min_length=1, max_length=5)] | None = None
     status: PilotStatus | None = None
     started_on: date | None = None
     ended_on: date | None = None
-    budget_czk: Decimal | None = Field(default=None, ge=0, max_digits=16, decimal_places=2)
+    budget_czk: Czk | None = None
     funding: Annotated[list[Funding], Field(max_length=20)] | None = None
     solution_ids: Ids | None = None
     vendor_ids: Ids | None = None
     kpis: Annotated[list[Kpi], Field(max_length=50)] | None = None
     adoption: AdoptionIn | None = None
-    lessons_learned: str | None = Field(default=None, max_length=20000)
+    lessons_learned: LongText | None = Field(default=None, max_length=20000)
     partners: Annotated[list[Partner], Field(max_length=50)] | None = None
     contact: Contact | None = None
     procurement_ocids: Annotated[list[Ocid], Field(max_length=20)] | None = None
@@ -397,7 +386,10 @@ class PilotPublic(BaseModel):
     adoption: Adoption | None
     lessons_learned: str
     partners: list[Partner]
-    contact: Contact | None = Field(description="null unless public or the caller has a key")
+    contact: Contact | None = Field(
+        description="null unless public, or the caller is an admin, an auditor or an officer "
+        "of the pilot's municipality"
+    )
     procurement_ocids: list[str]
     open_data_url: str | None
     has_procurement: bool

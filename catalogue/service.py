@@ -17,12 +17,14 @@ from sqlalchemy import (
     String,
     and_,
     cast,
+    column,
     delete,
     func,
     insert,
     literal,
     or_,
     select,
+    table,
     union_all,
 )
 from sqlalchemy.sql import ColumnElement, Select
@@ -137,10 +139,34 @@ def _population_filter(
     return conditions
 
 
+def region_codes(session: Session, regions: Sequence[str]) -> list[str]:
+    """The NUTS3 codes of the regions asked for, each named by its code or its name in any
+    case, with or without diacritics ("jihomoravsky kraj", "CZ064"); one the register does
+    not know is a 422."""
+    if not regions:
+        return []
+    known: dict[str, str] = {}
+    for name, code in session.execute(select(MC.region, MC.region_nuts3).distinct()):
+        known[normalized_name(name)] = code
+        known[normalized_name(code)] = code
+    codes = []
+    for position, region in enumerate(regions):
+        code = known.get(normalized_name(region))
+        if code is None:
+            raise InvalidQuery(
+                "region" if len(regions) == 1 else f"region/{position}",
+                "no such region in the register; give its NUTS3 code (e.g. CZ064) or its "
+                "name (e.g. Jihomoravský kraj)",
+            )
+        codes.append(code)
+    return codes
+
+
 def _place_filter(regions: Sequence[str], districts: Sequence[str]) -> list[ColumnElement[bool]]:
+    """``regions`` are NUTS3 codes (see ``region_codes``)."""
     conditions: list[ColumnElement[bool]] = []
     if regions:
-        conditions.append(or_(MC.region_nuts3.in_(regions), MC.region.in_(regions)))
+        conditions.append(MC.region_nuts3.in_(regions))
     if districts:
         conditions.append(
             or_(
@@ -167,7 +193,8 @@ def list_municipalities(
     session: Session, params: MunicipalitySearch, cursor: str | None, limit: int
 ) -> tuple[list[tuple[Municipality, float | None]], str | None]:
     query = select(Municipality)
-    conditions = _place_filter(params.regions, params.districts) + _population_filter(
+    regions = region_codes(session, params.regions)
+    conditions = _place_filter(regions, params.districts) + _population_filter(
         params.bands, params.population_min, params.population_max
     )
     if params.q:
@@ -179,7 +206,7 @@ def list_municipalities(
                     MC.name_search.contains(" " + needle, autoescape=True),
                 )
             )
-    offset = int((decode_cursor(cursor) or {}).get("o", 0))
+    offset = int((decode_cursor("municipalities", cursor) or {}).get("o", 0))
     if params.near is not None:
         center = _center(session, params.near, "near")
         distances = codes_within(session, center, params.radius_km or 10.0)
@@ -194,7 +221,7 @@ def list_municipalities(
         page = list(session.execute(query.offset(offset).limit(limit + 1)).scalars())
         result = [(m, None) for m in page]
     more = len(result) > limit
-    return result[:limit], encode_cursor({"o": offset + limit}) if more else None
+    return result[:limit], encode_cursor("municipalities", {"o": offset + limit}) if more else None
 
 
 def population_band(population: int) -> str:
@@ -247,14 +274,14 @@ def update_vendor(session: Session, caller: Caller, vendor: Vendor, body: Vendor
 def list_vendors(
     session: Session, q: str | None, cursor: str | None, limit: int
 ) -> tuple[list[Vendor], str | None]:
-    after = int((decode_cursor(cursor) or {}).get("after", 0))
+    after = int((decode_cursor("vendors", cursor) or {}).get("after", 0))
     query = select(Vendor).where(VC.id > after).order_by(VC.id).limit(limit + 1)
     if q:
-        query = query.where(or_(VC.name.ilike(f"%{q}%"), VC.ico == q))
+        query = query.where(or_(VC.name.icontains(q, autoescape=True), VC.ico == q))
     rows = list(session.execute(query).scalars())
     more = len(rows) > limit
     rows = rows[:limit]
-    return rows, encode_cursor({"after": rows[-1].id}) if more and rows else None
+    return rows, encode_cursor("vendors", {"after": rows[-1].id}) if more and rows else None
 
 
 # --- tags and derived fields ----------------------------------------------------------
@@ -453,10 +480,34 @@ def _check_references(session: Session, pilot: Pilot) -> list[Solution]:
         absent = sorted(set(pilot.vendor_ids) - found)
         if absent:
             raise InvalidReference("/vendor_ids", f"there is no vendor {absent[0]}")
+    _check_procurements(session, pilot)
     # The vendors of the solutions used count as vendors of the pilot.
     pilot.vendor_ids = sorted(set(pilot.vendor_ids) | {s.vendor_id for s in solutions})
     pilot.solution_ids = sorted(set(pilot.solution_ids))
     return solutions
+
+
+# The procurement trail's table as far as a pilot's links need it (domains refer by id).
+PROCUREMENTS = table("procurements", column("ocid"), column("buyer_code"))
+
+
+def _check_procurements(session: Session, pilot: Pilot) -> None:
+    """Each linked procurement exists and was bought by the pilot's municipality."""
+    if not pilot.procurement_ocids:
+        return
+    query = select(PROCUREMENTS.c.ocid, PROCUREMENTS.c.buyer_code).where(
+        PROCUREMENTS.c.ocid.in_(pilot.procurement_ocids)
+    )
+    buyers = {str(ocid): str(buyer) for ocid, buyer in session.execute(query)}
+    for index, ocid in enumerate(pilot.procurement_ocids):
+        if ocid not in buyers:
+            raise InvalidReference(f"/procurement_ocids/{index}", f"there is no procurement {ocid}")
+        if buyers[ocid] != pilot.municipality_code:
+            raise InvalidReference(
+                f"/procurement_ocids/{index}",
+                f"procurement {ocid} is one of municipality {buyers[ocid]}, not of the "
+                f"pilot's municipality {pilot.municipality_code}",
+            )
 
 
 def create_pilot(session: Session, caller: Caller, body: PilotCreate) -> Pilot:
@@ -573,10 +624,11 @@ class _Geo:
     distances: dict[str, float] = field(default_factory=dict)
     similarity: dict[str, tuple[int, int, float]] = field(default_factory=dict)
     codes: list[str] | None = None
+    regions: list[str] = field(default_factory=list)  # NUTS3 codes of the region filter
 
 
 def _geo(session: Session, params: CatalogueSearch) -> _Geo:
-    geo = _Geo()
+    geo = _Geo(regions=region_codes(session, params.regions))
     if params.near is not None:
         center = _center(session, params.near, "near")
         geo.distances = codes_within(session, center, params.radius_km or 10.0)
@@ -646,7 +698,7 @@ def _pilot_conditions(
     if p.solution_id is not None:
         solution = [str(p.solution_id)]
         tagged("solution", solution, PC.id.in_(_tagged("pilot", "solution", solution)))
-    conditions += _place_filter(p.regions, p.districts)
+    conditions += _place_filter(geo.regions, p.districts)
     conditions += _population_filter(p.bands, p.population_min, p.population_max)
     if p.budget_min is not None:
         conditions.append(PC.budget_czk >= p.budget_min)
@@ -724,7 +776,8 @@ def search_pilots(
         ranking = search.ranking(session, "pilot", params.q, tags)
         if ranking is None:
             raise InvalidQuery("q", "q has no searchable word")
-    position = decode_cursor(cursor) or {}
+    listed = f"pilots:{sort}"
+    position = decode_cursor(listed, cursor) or {}
     matches = _PilotMatches(ranking, conditions, _needs_town(params), tagged=bool(tags))
     next_position: dict[str, Any] | None
     tokens: Counter[str] | None = None
@@ -763,7 +816,7 @@ def search_pilots(
     return SearchResult(
         rows=_load_pilots(session, ids),
         distances=geo.distances if (params.near or params.similar_to) else {},
-        next_cursor=encode_cursor(next_position) if next_position else None,
+        next_cursor=encode_cursor(listed, next_position) if next_position else None,
         facets=facets,
     )
 
@@ -1106,7 +1159,8 @@ def search_solutions(
     geo = _geo(session, params)
     base, fts = _solution_base(session, params, geo)
     p = params
-    offset = int((decode_cursor(cursor) or {}).get("o", 0))
+    listed = f"solutions:{sort}"
+    offset = int((decode_cursor(listed, cursor) or {}).get("o", 0))
     if sort == "relevance" and fts is not None:
         ordered = base.order_by(fts.c.rank, SC.id)
     else:
@@ -1137,7 +1191,7 @@ def search_solutions(
     return SearchResult(
         rows=[found[i] for i in ids if i in found],
         distances=_solution_distances(session, ids, geo) if (p.near or p.similar_to) else {},
-        next_cursor=encode_cursor({"o": offset + limit}) if more else None,
+        next_cursor=encode_cursor(listed, {"o": offset + limit}) if more else None,
         facets=facets,
     )
 

@@ -6,7 +6,6 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from sqlmodel import Session
 
 from api.settings import get_settings
 
@@ -23,16 +22,18 @@ def import_cpv_list(
     ],
 ) -> None:
     """Replace the CPV list; procurements' CPV codes are then checked against it."""
-    from api.db import make_engine
+    from api.db import make_engine, session_scope
+    from api.preflight import require_database
     from procurement.cpv import import_cpv
 
+    require_database(get_settings())
     engine = make_engine(get_settings())
-    with Session(engine) as session:
-        try:
+    try:
+        with session_scope(engine, write=True) as session:
             count = import_cpv(session, file)
-        except (ValueError, UnicodeDecodeError) as exc:
-            typer.echo(f"error: {exc}", err=True)
-            raise typer.Exit(1) from None
-        session.commit()
-    engine.dispose()
+    except (ValueError, UnicodeDecodeError) as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1) from None
+    finally:
+        engine.dispose()
     typer.echo(f"imported {count} CPV codes from {file}")

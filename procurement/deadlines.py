@@ -155,26 +155,33 @@ def _finding(
     )
 
 
-def _latest(steps: Sequence[EffectiveStep], step_type: str, before: int) -> EffectiveStep | None:
-    """The latest step of ``step_type`` with a seq up to ``before``."""
-    found = None
-    for step in steps:
-        if step.seq > before:
-            break
-        if step.type == step_type:
-            found = step
-    return found
+class _Trail:
+    """The steps of a trail with each type's steps at hand (the rules look up the latest
+    step of a type before a given one many times per trail)."""
+
+    def __init__(self, steps: Sequence[EffectiveStep]) -> None:
+        self.steps = steps
+        self.by_type: dict[str, list[EffectiveStep]] = {}
+        for step in steps:
+            self.by_type.setdefault(step.type, []).append(step)
+
+    def latest(self, step_type: str | None, before: int) -> EffectiveStep | None:
+        """The latest step of ``step_type`` with a seq up to ``before``."""
+        for step in reversed(self.by_type.get(step_type or "", ())):
+            if step.seq <= before:
+                return step
+        return None
 
 
-def _single_bid(steps: Sequence[EffectiveStep], before: int) -> bool:
-    opening = _latest(steps, "bids_opened", before)
+def _single_bid(trail: _Trail, before: int) -> bool:
+    opening = trail.latest("bids_opened", before)
     return opening is not None and len(opening.data.get("bids") or []) == 1
 
 
 OPENERS = ("notice_published", "invitation_sent")
 
 
-def _moved_to(steps: Sequence[EffectiveStep], rule: Deadline, source: int) -> Any:
+def _moved_to(trail: _Trail, rule: Deadline, source: int) -> Any:
     """The latest moved date (an extended deadline) of the period that ``source`` opened:
     an extension moves the deadline of the latest call before it (the notice's, or once
     invitations went out, theirs)."""
@@ -183,7 +190,9 @@ def _moved_to(steps: Sequence[EffectiveStep], rule: Deadline, source: int) -> An
     step_type, member = rule.moved_by
     moved = None
     opener = None
-    for step in steps:
+    if not trail.by_type.get(step_type):
+        return None
+    for step in trail.steps:
         if step.type in OPENERS:
             opener = step.seq
         elif step.type == step_type and opener == source and step.data.get(member) is not None:
@@ -210,6 +219,7 @@ def evaluate_trail(
     """Measure every period of the procedure on the effective ``steps`` (corrections
     applied and left out), as of the day ``as_of``."""
     steps = [s for s in steps if s.type != "correction"]
+    trail = _Trail(steps)
     findings: list[Finding] = []
     for step in steps:
         step_rule = proc.step(step.type)
@@ -218,12 +228,10 @@ def evaluate_trail(
         for rule in step_rule.deadlines:
             if not rule_applies(rule, facts, step.data):
                 continue
-            source = (
-                step if rule.from_step == step.type else _latest(steps, rule.from_step, step.seq)
-            )
+            source = step if rule.from_step == step.type else trail.latest(rule.from_step, step.seq)
             if source is None:
                 continue
-            holder = _latest(steps, rule.value_step, step.seq) if rule.value_step else None
+            holder = trail.latest(rule.value_step, step.seq) if rule.value_step else None
             finding = evaluate(
                 rule,
                 facts,
@@ -233,15 +241,13 @@ def evaluate_trail(
                 data=step.data,
                 source=Occurrence.of(source),
                 value_holder=Occurrence.of(holder) if holder is not None else None,
-                moved_to=_moved_to(steps, rule, source.seq),
-                single_bid=_single_bid(steps, step.seq),
+                moved_to=_moved_to(trail, rule, source.seq),
+                single_bid=_single_bid(trail, step.seq) if rule.not_with_single_bid else False,
                 overrides=overrides,
             )
             if finding is not None:
                 findings.append(finding)
-    pending = (
-        [] if any(s.type == "cancelled" for s in steps) else _open(facts, proc, steps, overrides)
-    )
+    pending = [] if "cancelled" in trail.by_type else _open(facts, proc, trail, overrides)
     for rule, version, source_seq, step_type, due in pending:
         if as_of > due:
             findings.append(_finding(rule, version, source_seq, step_type, None, due, None))
@@ -268,17 +274,17 @@ def evaluate_trail(
 def _open(
     facts: TrailFacts,
     proc: Procedure,
-    steps: Sequence[EffectiveStep],
+    trail: _Trail,
     overrides: Overrides | None,
 ) -> list[tuple[Deadline, law.DeadlineVersion, int, str, date]]:
     """'Within' periods that have started and whose closing step is still missing."""
-    last = steps[-1].seq if steps else 0
+    last = trail.steps[-1].seq if trail.steps else 0
     found = []
     for step_rule in proc.steps:
         for rule in step_rule.deadlines:
             if rule.kind != "within":
                 continue
-            source = _latest(steps, rule.from_step, last)
+            source = trail.latest(rule.from_step, last)
             if source is None:
                 continue
             if rule.regimes is not None and facts.regime not in rule.regimes:
@@ -286,10 +292,9 @@ def _open(
             if rule.subjects is not None and facts.subject not in rule.subjects:
                 continue
             closed = any(
-                s.type == step_rule.type
-                and s.seq > source.seq
+                s.seq > source.seq
                 and (rule.closed_by_any or all(str(s.data.get(k)) == v for k, v in rule.when))
-                for s in steps
+                for s in trail.by_type.get(step_rule.type, ())
             )
             if closed:
                 continue
@@ -297,7 +302,7 @@ def _open(
             version = version_for(rule, facts, start, overrides)
             if version is None:
                 continue
-            holder = _latest(steps, rule.value_step, last) if rule.value_step else source
+            holder = trail.latest(rule.value_step, last) if rule.value_step else source
             if not value_condition_holds(version, rule, holder):
                 continue
             due = period_end(start, version.days, version.day_kind)

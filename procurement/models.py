@@ -42,6 +42,9 @@ class Procurement(SQLModel, table=True):
     )
     # The day the procedure began (zahájení): the law of that day decides the regime.
     started_on: date
+    # The legal ground of the chosen procedure where the law asks for one (e.g. the
+    # § 63 odst. 3 písm. b) ZZVZ of a negotiated procedure without publication).
+    legal_ground: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     created_at: datetime = Field(default_factory=utcnow)
     created_by_key_id: str | None = Field(default=None, max_length=16)
     status: str = Field(default="planned", max_length=16)

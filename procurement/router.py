@@ -127,7 +127,7 @@ def list_procurements(
     status: StatusId | None = None,
 ) -> Page[ProcurementPublic]:
     """List procurements, oldest first, filtered by buyer, procedure or status."""
-    position = decode_cursor(cursor)
+    position = decode_cursor("procurements", cursor)
     after = int(position["after"]) if position and "after" in position else None
     rows = service.list_procurements(
         session,
@@ -137,7 +137,9 @@ def list_procurements(
         procedure_id=procedure,
         status=status,
     )
-    next_cursor = encode_cursor({"after": rows[limit - 1].id}) if len(rows) > limit else None
+    next_cursor = (
+        encode_cursor("procurements", {"after": rows[limit - 1].id}) if len(rows) > limit else None
+    )
     page = Page[ProcurementPublic](
         items=[service.procurement_public(p) for p in rows[:limit]], next_cursor=next_cursor
     )
@@ -192,10 +194,14 @@ def list_steps(
 ) -> Page[StepPublic]:
     """The procurement's steps in seq order, with their data and chain hashes."""
     procurement = service.get_procurement(session, ocid)
-    position = decode_cursor(cursor)
+    position = decode_cursor(f"steps:{procurement.ocid}", cursor)
     after = int(position["after"]) if position and "after" in position else 0
     steps = service.list_steps(session, procurement, after_seq=after, limit=limit + 1)
-    next_cursor = encode_cursor({"after": steps[limit - 1].seq}) if len(steps) > limit else None
+    next_cursor = (
+        encode_cursor(f"steps:{procurement.ocid}", {"after": steps[limit - 1].seq})
+        if len(steps) > limit
+        else None
+    )
     page = Page[StepPublic](items=steps[:limit], next_cursor=next_cursor)
     return page_response(request, response, page)
 

@@ -20,6 +20,8 @@ from pydantic import (
 )
 from stdnum.cz import dic
 
+from api.text import AsciiNumber, Lines, OneLine
+
 # How far ahead of the server clock an occurred_at may lie (clients' clocks drift).
 CLOCK_SKEW = timedelta(minutes=5)
 EARLIEST = datetime(1990, 1, 1, tzinfo=UTC)
@@ -102,10 +104,19 @@ def _bounded_json(value: dict[str, Any]) -> dict[str, Any]:
     return value
 
 
-Text100 = Annotated[str, StringConstraints(min_length=1, max_length=100, strip_whitespace=True)]
-Text300 = Annotated[str, StringConstraints(min_length=1, max_length=300, strip_whitespace=True)]
-Text2000 = Annotated[str, StringConstraints(min_length=1, max_length=2000, strip_whitespace=True)]
-Text5000 = Annotated[str, StringConstraints(min_length=1, max_length=5000, strip_whitespace=True)]
+# One-line names and ids; multi-line reasons and summaries (api/text.py: no hidden characters).
+Text100 = Annotated[
+    str, StringConstraints(min_length=1, max_length=100, strip_whitespace=True), OneLine
+]
+Text300 = Annotated[
+    str, StringConstraints(min_length=1, max_length=300, strip_whitespace=True), OneLine
+]
+Text2000 = Annotated[
+    str, StringConstraints(min_length=1, max_length=2000, strip_whitespace=True), Lines
+]
+Text5000 = Annotated[
+    str, StringConstraints(min_length=1, max_length=5000, strip_whitespace=True), Lines
+]
 Ico = Annotated[
     str,
     StringConstraints(pattern=r"^[0-9]{8}$"),
@@ -115,17 +126,20 @@ Ico = Annotated[
 HttpUrlText = Annotated[
     str,
     StringConstraints(min_length=8, max_length=2000),
+    OneLine,
     AfterValidator(_http_url),
     Field(description="An http or https URL", examples=["https://example.cz/doc.pdf"]),
 ]
 Money = Annotated[
     Decimal,
+    AsciiNumber,
     Field(ge=0, max_digits=16, decimal_places=2, examples=["1250000.00"]),
     AfterValidator(_two_places),
     PlainSerializer(_money_text, return_type=str, when_used="json"),
 ]
 SignedMoney = Annotated[
     Decimal,
+    AsciiNumber,
     Field(max_digits=16, decimal_places=2, examples=["-20000.00"]),
     AfterValidator(_two_places),
     PlainSerializer(_money_text, return_type=str, when_used="json"),
@@ -178,7 +192,7 @@ class ExternalIds(Strict):
 class ProcurementCreate(Strict):
     buyer_code: str = Field(pattern=r"^[0-9]{6}$", description="kód obce of the buyer")
     title: Text300
-    description: str = Field(default="", max_length=20_000)
+    description: Annotated[str, Lines] = Field(default="", max_length=20_000)
     subject: SubjectId
     procedure: ProcedureId
     estimated_value_excl_vat: Money
@@ -193,6 +207,13 @@ class ProcurementCreate(Strict):
         description="The day the procedure began (for a trail recorded after the fact); "
         "default today in Prague. The regime is derived with the law of this day.",
         examples=["2025-03-10"],
+    )
+    legal_ground: Text300 | None = Field(
+        default=None,
+        description="The legal ground of the chosen procedure, where the law asks for one "
+        "(a negotiated procedure without publication names its § 63-66 ZZVZ ground); OCDS "
+        "tender.procurementMethodRationale",
+        examples=["§ 63 odst. 3 písm. b) ZZVZ"],
     )
 
 
@@ -211,6 +232,9 @@ class ProcurementPublic(BaseModel):
     solution_ids: list[int]
     external_ids: dict[str, str]
     started_on: date = Field(description="The day the procedure began (its law applies)")
+    legal_ground: str | None = Field(
+        default=None, description="The legal ground of the chosen procedure, if given"
+    )
     created_at: datetime
     created_by_key_id: str | None
     step_count: int = Field(description="Steps recorded so far (the last seq)")

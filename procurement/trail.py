@@ -20,7 +20,7 @@ the one definition of what that means, read by the timeline, findings, red flags
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 
@@ -31,14 +31,12 @@ class EffectiveStep:
     entry: Mapping[str, Any]
     data: dict[str, Any]
     corrected_by: tuple[int, ...]
+    seq: int = field(init=False)
+    type: str = field(init=False)
 
-    @property
-    def seq(self) -> int:
-        return int(self.entry["seq"])
-
-    @property
-    def type(self) -> str:
-        return str(self.entry["type"])
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "seq", int(self.entry["seq"]))
+        object.__setattr__(self, "type", str(self.entry["type"]))
 
     @property
     def occurred_at(self) -> Any:

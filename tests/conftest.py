@@ -21,26 +21,9 @@ from api.db import make_engine
 from api.migrate import upgrade
 from api.settings import Settings
 
-
-def _shared_dir() -> Path:
-    """The read-only shared data (register, OCDS schema, Merkle vectors): ``../shared`` beside
-    the project, as CI has it; ``SMARTSTEPS_SHARED_DIR`` overrides; a clone elsewhere on
-    this machine (e.g. /tmp/ci) falls back to /work/shared."""
-    candidates = [
-        os.environ.get("SMARTSTEPS_SHARED_DIR"),
-        Path(__file__).resolve().parents[2] / "shared",
-        "/work/shared",
-    ]
-    for candidate in candidates:
-        if candidate and (Path(candidate) / "data" / "cz-municipalities.csv").is_file():
-            return Path(candidate)
-    raise RuntimeError(
-        "the shared data (../shared with data/cz-municipalities.csv) is missing; "
-        "set SMARTSTEPS_SHARED_DIR to its path"
-    )
-
-
-SHARED = _shared_dir()
+# Third-party test data kept in the repository (OCDS schema, Merkle vectors): the tests need
+# nothing outside it.
+TEST_DATA = Path(__file__).resolve().parent / "data"
 TEST_DATABASE_URL = os.environ.get("SMARTSTEPS_TEST_DATABASE_URL")
 
 
@@ -93,10 +76,38 @@ def fresh_database_url(tmp_path: Path) -> Iterator[Callable[[], str]]:
         admin.dispose()
 
 
+def worker_database_url(url: str) -> str:
+    """Under pytest-xdist each worker migrates and empties a PostgreSQL database of its own,
+    ``<name>_gw0``, ``<name>_gw1``, ... (created beside the named one when missing), so that
+    ``pytest -n 2`` works on PostgreSQL as on SQLite."""
+    from sqlalchemy import create_engine, pool
+    from sqlalchemy.engine import make_url
+
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if not worker:
+        return url
+    base = make_url(url)
+    name = f"{base.database}_{worker}"
+    admin = create_engine(url, poolclass=pool.NullPool, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as connection:
+            exists = connection.execute(
+                text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": name}
+            ).first()
+            if exists is None:
+                connection.execute(text(f'CREATE DATABASE "{name}"'))
+    finally:
+        admin.dispose()
+    return base.set(database=name).render_as_string(hide_password=False)
+
+
 @pytest.fixture(scope="session")
 def settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
     data_dir = tmp_path_factory.mktemp("data")
-    url = TEST_DATABASE_URL or f"sqlite:///{data_dir / 'test.sqlite3'}"
+    if TEST_DATABASE_URL and on_postgres():
+        url = worker_database_url(TEST_DATABASE_URL)
+    else:
+        url = TEST_DATABASE_URL or f"sqlite:///{data_dir / 'test.sqlite3'}"
     # Budgets far above what a test sends; the rate-limit tests set their own.
     return Settings(
         data_dir=data_dir,
@@ -128,7 +139,8 @@ class TestDatabase:
         self.connection = connection
         self.engine = connection.engine
 
-    def session(self, *, write: bool) -> Session:  # noqa: ARG002 - same connection either way
+    def session(self, *, write: bool, pool: str = "main") -> Session:
+        # The same connection whatever the kind of session (ruff's ARG rules skip tests/).
         return Session(
             bind=self.connection,
             join_transaction_mode="create_savepoint",
@@ -195,13 +207,13 @@ def make_key(session: Session) -> MakeKey:
 
 @pytest.fixture(scope="session", autouse=True)
 def municipalities_register(engine: Engine) -> int:
-    """The real municipalities register (../shared/data), imported and committed once per
+    """The real municipalities register (the built-in copy), imported and committed once per
     test session; each test's rollback leaves it in place. Every test has it: procurements
     name their buyer by its code in the register."""
-    from catalogue.registry import import_register
+    from catalogue.registry import BUILTIN_REGISTER, import_register
 
     with Session(engine) as session:
-        count = import_register(session, SHARED / "data" / "cz-municipalities.csv")
+        count = import_register(session, BUILTIN_REGISTER)
         session.commit()
     return count
 
@@ -211,11 +223,11 @@ def upgrade_with_register(url: str) -> None:
     name their buyer by its code in the register)."""
     from sqlalchemy import create_engine, pool
 
-    from catalogue.registry import import_register
+    from catalogue.registry import BUILTIN_REGISTER, import_register
 
     upgrade(url)
     engine = create_engine(url, poolclass=pool.NullPool)
     with Session(engine) as session:
-        import_register(session, SHARED / "data" / "cz-municipalities.csv")
+        import_register(session, BUILTIN_REGISTER)
         session.commit()
     engine.dispose()

@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from fastapi.testclient import TestClient
+from sqlmodel import Session
 
 BUYER = "554979"  # a 6-digit kód obce
 OTHER_BUYER = "500011"
@@ -29,6 +30,17 @@ def procurement_body(**overrides: Any) -> dict[str, Any]:
     }
     body.update(overrides)
     return body
+
+
+def make_procurement(session: Session, **overrides: Any) -> str:
+    """A procurement opened through the service (no HTTP); its ocid."""
+    from api.auth import Caller, Role
+    from procurement import service
+    from procurement.schemas import ProcurementCreate
+
+    body = ProcurementCreate.model_validate(procurement_body(**overrides))
+    admin = Caller(key_id="test-admin", role=Role.admin)
+    return service.create_procurement(session, body, admin, ocid_prefix="test").ocid
 
 
 def create_procurement(client: TestClient, headers: dict[str, str], **overrides: Any) -> str:

@@ -82,3 +82,24 @@ def test_export_ocds_record_package(database_url: str, tmp_path: Path) -> None:
 def test_export_refuses_a_bad_format(database_url: str) -> None:
     result = CliRunner().invoke(cli, ["export", "steps", "--format", "xml"])
     assert result.exit_code == 2
+
+
+@pytest.mark.parametrize(
+    ("args", "api"),
+    [
+        (["export", "ocds"], "/v1/exports/procurements"),
+        (["export", "procurements", "--format", "ocds"], "/v1/exports/procurements"),
+        (["export", "steps", "--format", "ocds"], "/v1/exports/steps"),
+    ],
+)
+def test_an_ocds_export_matching_nothing_fails_as_the_api_does(
+    database_url: str, tmp_path: Path, client: TestClient, args: list[str], api: str
+) -> None:
+    target = tmp_path / "package.json"
+    result = CliRunner().invoke(cli, [*args, "--buyer", "999999", "-o", str(target)])
+    response = client.get(api, params={"format": "ocds", "buyer": "999999"})
+    assert response.status_code == 404
+    assert result.exit_code == 1
+    assert isinstance(result.exception, SystemExit)
+    assert result.output == f"error: {response.json()['detail']}\n"
+    assert not target.exists()

@@ -79,12 +79,15 @@ def test_compatibility_needs_a_stack(client: TestClient) -> None:
 
 
 def test_standards_vocabulary_has_domains_and_mims(client: TestClient) -> None:
-    items = client.get("/v1/standards").json()
+    page = client.get("/v1/standards").json()
+    assert set(page) == {"items", "next_cursor"}  # the shape of every other list
+    assert page["next_cursor"] is None
+    items = page["items"]
     slugs = {s["slug"] for s in items}
     assert {"ngsi-ld", "gtfs", "ocpp", "dcat-ap-cz", "eidas"} <= slugs
     assert {f"mim{i}" for i in range(1, 8)} <= slugs
     assert all(s["domain"] and s["url"].startswith("https://") for s in items)
-    assert len(client.get("/v1/standards", params={"kind": "mim"}).json()) == 7
+    assert len(client.get("/v1/standards", params={"kind": "mim"}).json()["items"]) == 7
     assert len(items) == len(STANDARDS)
 
 

@@ -16,11 +16,15 @@ from sqlmodel import Session
 
 from api.migrate import upgrade
 from catalogue.models import Municipality, Pilot, Solution, Vendor
-from catalogue.registry import RegisterError, parse_register, upsert_municipalities
-from tests.conftest import SHARED
+from catalogue.registry import (
+    BUILTIN_REGISTER,
+    RegisterError,
+    parse_register,
+    upsert_municipalities,
+)
 from tests.factories_catalogue import KNEZICE
 
-REGISTER = SHARED / "data" / "cz-municipalities.csv"
+REGISTER = BUILTIN_REGISTER
 HEADER = "code,name,district,district_lau1,region,region_nuts3,postcode,lat,lon,population\n"
 GOOD_ROW = (
     "554979,Abertamy,Karlovy Vary,CZ0412,Karlovarský kraj,CZ041,36235,50.368855,12.818377,939\n"
@@ -80,6 +84,37 @@ def test_cli_imports_full_register_all_or_nothing_and_seeds_demo_once(
     again = _cli(url, "seed", "demo")
     assert "nothing to do" in again.stdout
     assert (_count(url, Vendor), _count(url, Solution), _count(url, Pilot)) == counts
+
+
+def test_without_a_file_the_built_in_register_is_loaded_once(
+    fresh_database_url: Callable[[], str], tmp_path: Path
+) -> None:
+    """What `make run` does: the register shipped in catalogue/data, into an empty database,
+    from any folder (here one with nothing beside it)."""
+    url = fresh_database_url()
+    upgrade(url)
+    env = {**os.environ, "SMARTSTEPS_DATABASE_URL": url}
+    smartsteps = str(Path(sys.executable).parent / "smartsteps")
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [smartsteps, *args], env=env, cwd=tmp_path, capture_output=True, text=True, timeout=300
+        )
+
+    first = run("import", "municipalities", "--if-empty")
+    assert first.returncode == 0, first.stderr
+    assert "imported 6258 municipalities" in first.stdout
+    assert _count(url, Municipality) == 6258
+    again = run("import", "municipalities", "--if-empty")
+    assert again.returncode == 0, again.stderr
+    assert "already loaded" in again.stdout
+
+
+def test_built_in_register_has_its_provenance_note() -> None:
+    note = (BUILTIN_REGISTER.parent / "README.md").read_text()
+    assert "Czech Statistical Office" in note
+    assert "volně k použití" in note
+    assert BUILTIN_REGISTER.read_text().startswith(HEADER)
 
 
 @pytest.mark.parametrize(

@@ -25,6 +25,7 @@ from tests.factories_catalogue import (
     make_solution,
     make_vendor,
 )
+from tests.factories_procurement import make_procurement
 
 
 @dataclass
@@ -74,7 +75,7 @@ def corpus(session: Session, municipalities_register: int) -> Corpus:
         status="in_production",
         budget_czk="505000.00",
         solution_ids=[open_solution.id],
-        procurement_ocids=["ocds-test-537292-2024-1"],
+        procurement_ocids=[make_procurement(session, buyer_code=KNEZICE)],
     )
     parking = make_pilot(
         session,
@@ -199,6 +200,9 @@ def test_relevance_is_default_with_q_and_stable(client: TestClient, corpus: Corp
         ({"mim": "mim2"}, {"lights"}),
         ({"region": "CZ020"}, {"lights", "parking"}),
         ({"region": "Středočeský kraj"}, {"lights", "parking"}),
+        ({"region": "stredocesky KRAJ"}, {"lights", "parking"}),
+        ({"region": "cz020"}, {"lights", "parking"}),
+        ({"region": ["jihocesky kraj", "CZ020"]}, {"lights", "parking", "city_lights"}),
         ({"district": "CZ0208"}, {"lights", "parking"}),
         ({"population_band": "500-999"}, {"lights", "bikes"}),
         ({"population_min": 10000}, {"parking", "city_lights"}),
@@ -229,6 +233,42 @@ def test_solution_filters(client: TestClient, corpus: Corpus) -> None:
         corpus.closed_solution,
     }
     assert _set(client, path="/v1/solutions", near=NYMBURK, radius_km=5) == {corpus.closed_solution}
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["/v1/pilots", "/v1/solutions", "/v1/municipalities", "/v1/exports/pilots"],
+)
+def test_region_ignores_case_and_diacritics_and_an_unknown_one_is_422(
+    client: TestClient, corpus: Corpus, path: str
+) -> None:
+    def body(region: object) -> bytes:
+        response = client.get(path, params={"region": region, "limit": 200})
+        assert response.status_code == 200, response.text
+        return response.content
+
+    some = body("CZ020")  # something to compare: JSON items, or CSV rows after the header
+    assert b'"items":[{' in some or some.count(b"\n") > 1
+    assert body("stredocesky kraj") == body("Středočeský kraj") == body("CZ020")
+    assert body("cz020") == body("CZ020")
+    unknown = client.get(path, params={"region": ["CZ064", "Moravskoslezsko"]})
+    assert unknown.status_code == 422
+    assert unknown.headers["content-type"] == "application/problem+json"
+    assert unknown.json()["errors"] == [
+        {"pointer": "/region/1", "in": "query", "detail": unknown.json()["errors"][0]["detail"]}
+    ]
+    assert "Moravskoslezsko" not in unknown.text  # the input is not echoed
+
+
+def test_a_region_filter_matches_its_municipalities(client: TestClient, corpus: Corpus) -> None:
+    items = client.get(
+        "/v1/municipalities", params={"region": "kraj vysocina", "limit": 200}
+    ).json()["items"]
+    assert items
+    assert {m["region_nuts3"] for m in items} == {"CZ063"}
+    single = client.get("/v1/municipalities", params={"region": "Atlantis"})
+    assert single.status_code == 422
+    assert single.json()["errors"][0]["pointer"] == "/region"
 
 
 # --- proximity and similarity ---------------------------------------------------------

@@ -7,9 +7,9 @@ from types import SimpleNamespace
 import pytest
 from stdnum.cz import dic
 
+from api.text import ico_is_valid
 from catalogue.geo import band_index, haversine_km
 from catalogue.lockin import FACTORS, lockin_score
-from catalogue.schemas import ico_is_valid
 from catalogue.text import fts5_query, index_tokens, query_groups, tsquery
 
 
@@ -46,7 +46,9 @@ def test_ico_check_agrees_with_stdnum(ico: str) -> None:
     assert ico_is_valid(ico) == dic.is_valid(ico) is True
 
 
-@pytest.mark.parametrize("ico", ["27100015", "25596642", "1234567", "2710001a"])
+@pytest.mark.parametrize(
+    "ico", ["27100015", "25596642", "1234567", "2710001a", "２７１０００１４", "٢٧١٠٠٠١٤"]
+)
 def test_bad_ico(ico: str) -> None:
     assert not ico_is_valid(ico)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, text
 from sqlmodel import Session, select
@@ -178,6 +179,28 @@ def test_officer_key_needs_municipality(client: TestClient, make_key: MakeKey) -
     response = client.post("/v1/keys", json={"role": "officer", "label": "x"}, headers=admin)
     assert response.status_code == 422
     assert "municipality" in response.json()["detail"]
+
+
+@pytest.mark.parametrize(
+    ("body", "pointer"),
+    [
+        ({"role": "officer"}, "/municipality_code"),
+        ({"role": "vendor"}, "/vendor_id"),
+        ({"role": "auditor", "municipality_code": "554979"}, "/municipality_code"),
+        ({"role": "admin", "vendor_id": 1}, "/vendor_id"),
+    ],
+)
+def test_key_scope_that_does_not_fit_the_role_points_at_the_field(
+    client: TestClient, make_key: MakeKey, body: dict[str, object], pointer: str
+) -> None:
+    admin = make_key(Role.admin)
+    response = client.post("/v1/keys", json={**body, "label": "x"}, headers=admin)
+    assert response.status_code == 422
+    assert response.headers["content-type"] == "application/problem+json"
+    (error,) = response.json()["errors"]
+    assert error["pointer"] == pointer
+    assert error["in"] == "body"
+    assert error["detail"]
 
 
 def test_pagination_walks_all_items_with_link_header(client: TestClient, make_key: MakeKey) -> None:

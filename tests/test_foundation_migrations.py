@@ -11,7 +11,7 @@ from sqlmodel import Session
 
 from api.metadata import metadata
 from api.migrate import alembic_config, downgrade, head_revision, upgrade
-from catalogue.registry import import_register
+from catalogue.registry import BUILTIN_REGISTER, import_register
 
 
 @pytest.fixture
@@ -106,14 +106,13 @@ def _index_tags(connection: Connection) -> dict[int, set[str]]:
 
 def test_region_tags_are_added_to_and_removed_from_the_index(empty_database_url: str) -> None:
     from catalogue.text import tag_token
-    from tests.conftest import SHARED
     from tests.factories_catalogue import HOSTETIN, KNEZICE, make_pilot
 
     upgrade(empty_database_url)
     engine = create_engine(empty_database_url, poolclass=pool.NullPool)
     try:
         with Session(engine) as session:
-            import_register(session, SHARED / "data" / "cz-municipalities.csv")
+            import_register(session, BUILTIN_REGISTER)
             ids = [make_pilot(session, municipality_code=c).id for c in (KNEZICE, HOSTETIN)]
             session.commit()
         regions = {ids[0]: tag_token("region", "CZ020"), ids[1]: tag_token("region", "CZ072")}

@@ -44,3 +44,10 @@ def test_docs_are_served_without_a_cdn(client: TestClient) -> None:
     assert page.status_code == 200
     assert "cdn" not in page.text.lower()
     assert client.get("/docs-static/swagger-ui-bundle.js").status_code == 200
+
+
+def test_the_root_sends_a_browser_to_the_docs(client: TestClient) -> None:
+    response = client.get("/", follow_redirects=False)
+    assert response.status_code == 307
+    assert response.headers["location"] == "/docs"
+    assert client.get("/").url.path == "/docs"

@@ -9,10 +9,12 @@ from datetime import timedelta
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from sqlmodel import Session
 
 from api.auth import Role, utcnow
 from api.routes import api_routes, is_guarded
 from tests.conftest import MakeKey
+from tests.factories_catalogue import make_vendor
 
 WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 # POSTs that only compute an answer from the body and write nothing; public like reads.
@@ -83,17 +85,19 @@ def test_write_with_dead_key_is_401(
         assert response.status_code == 401, f"{method} {path}"
 
 
-def _key_outside(roles: frozenset[Role], make_key: MakeKey) -> dict[str, str]:
+def _key_outside(roles: frozenset[Role], make_key: MakeKey, session: Session) -> dict[str, str]:
     wrong = sorted(set(Role) - roles)[0]
     if wrong is Role.officer:
         return make_key(wrong, municipality_code="554979")
     if wrong is Role.vendor:
-        return make_key(wrong, vendor_id=1)
+        return make_key(wrong, vendor_id=make_vendor(session).id)
     return make_key(wrong)
 
 
-def test_write_with_wrong_role_is_403(app: FastAPI, client: TestClient, make_key: MakeKey) -> None:
+def test_write_with_wrong_role_is_403(
+    app: FastAPI, client: TestClient, make_key: MakeKey, session: Session
+) -> None:
     for method, path, roles in _write_routes(app):
-        key = _key_outside(roles, make_key)
+        key = _key_outside(roles, make_key, session)
         response = client.request(method, _concrete(path), json={}, headers=key)
         assert response.status_code == 403, f"{method} {path} ({sorted(roles)})"

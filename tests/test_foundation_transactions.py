@@ -16,8 +16,8 @@ from tests.conftest import MakeKey, TestDatabase
 class FailingCommitDatabase(TestDatabase):
     """Sessions whose commit fails, as when the disk is full or the server goes away."""
 
-    def session(self, *, write: bool) -> Session:
-        session = super().session(write=write)
+    def session(self, *, write: bool, pool: str = "main") -> Session:
+        session = super().session(write=write, pool=pool)
         if write:
 
             def fail() -> None:

@@ -14,6 +14,7 @@ from typer.testing import CliRunner
 from api.cli import app as cli
 from api.db import make_engine
 from api.settings import Settings, get_settings
+from procurement.ledger import service as ledger
 from procurement.ledger.models import LedgerCheckpoint, LedgerEntry
 from procurement.models import Procurement
 from tests.conftest import upgrade_with_register
@@ -25,9 +26,10 @@ from tests.factories_procurement import BUYER
 def database_url(
     fresh_database_url: Callable[[], str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[str]:
-    """A new database with the register, as the CLI sees it."""
+    """A new database with the register and the server's ledger key, as the CLI sees it."""
     url = fresh_database_url()
     upgrade_with_register(url)
+    ledger.configure_from(Settings(data_dir=tmp_path, database_url=url))  # makes the key
     monkeypatch.setenv("SMARTSTEPS_DATABASE_URL", url)
     monkeypatch.setenv("SMARTSTEPS_DATA_DIR", str(tmp_path))
     get_settings.cache_clear()
@@ -105,6 +107,17 @@ def test_a_refused_file_exits_1_and_writes_nothing(database_url: str, tmp_path: 
     assert code == 1
     assert err.startswith("error: The file is not well-formed XML")
     assert out == ""
+    assert counts(database_url, tmp_path) == (0, 0, 0)
+
+
+def test_without_the_servers_ledger_key_nothing_is_imported(
+    database_url: str, tmp_path: Path
+) -> None:
+    (tmp_path / "ledger-ed25519.key").unlink()
+    code, _, err = run(export_file(tmp_path), "--buyer", BUYER)
+    assert code == 1
+    assert "no ledger signing key" in err
+    assert not (tmp_path / "ledger-ed25519.key").exists()
     assert counts(database_url, tmp_path) == (0, 0, 0)
 
 

@@ -12,6 +12,7 @@ from sqlalchemy import text
 from sqlmodel import Session
 
 from api.auth import Role
+from api.db import commit
 from procurement.ledger import merkle, service
 from procurement.ledger.checkpoint import parse_note, parse_verifier_key
 from procurement.ledger.verify import verify_export
@@ -170,7 +171,7 @@ def test_a_rolled_back_savepoint_does_not_leave_a_gap(session: Session) -> None:
     again = service.next_leaf_index(session)
     assert again == size
     service.append_entry(session, again, entry_document("ocds-x-1", 1, again, None))
-    session.commit()
+    commit(session)
     assert service.tree_size(session) == size + 1
     assert service.root_at(session, size + 1) == merkle.root_of(
         [

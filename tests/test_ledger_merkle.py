@@ -12,9 +12,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from procurement.ledger import merkle
-from tests.conftest import SHARED
+from tests.conftest import TEST_DATA
 
-VECTORS = sorted((SHARED / "merkle-vectors" / "testdata").rglob("*.json"))
+VECTORS = sorted((TEST_DATA / "merkle-vectors" / "testdata").rglob("*.json"))
 
 
 def _b64(value: str) -> bytes:

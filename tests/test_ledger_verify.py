@@ -233,3 +233,57 @@ def test_console_verify_runs_without_loading_the_service(tmp_path: Path) -> None
     missing = run(str(tmp_path / "nope.jsonl"))
     assert missing.returncode == 2
     assert "error:" in missing.stderr
+
+
+def _entry_at(lines: list[bytes], n: int) -> tuple[int, bytes]:
+    """(line position, entry bytes) of the n-th entry line."""
+    entries = [(i, line) for i, line in enumerate(lines) if line.startswith(b'{"leaf_index":')]
+    return entries[n]
+
+
+def test_a_failure_names_the_procurement_and_step_of_its_entry(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from procurement.ledger.verify import main
+
+    signer = _signer()
+    lines = _export(signer, 40, 8)
+    at, line = _entry_at(lines, 12)
+    document = json.loads(line)["entry"]
+    lines[at] = line.replace(b'"seq":', b'"seq": ', 1)  # one byte more: the hash breaks
+    export = tmp_path / "ledger.jsonl"
+    export.write_bytes(b"".join(lines))
+    key = tmp_path / "key.txt"
+    key.write_text(signer.verifier.text())
+
+    assert main([str(export), "--public-key", str(key)]) == 1
+    message = capsys.readouterr().err.strip()
+    assert message.startswith("FAILED at entry 12: ")
+    assert message.endswith(f"(entry 12 is step {document['seq']} of {document['ocid']})")
+
+
+@pytest.mark.parametrize(
+    ("args", "says"),
+    [
+        (["--public-key", "{tmp}/key.txt"], "error: --public-key {tmp}/key.txt: not found"),
+        (["--checkpoint", "{tmp}/cp.txt"], "error: --checkpoint {tmp}/cp.txt: not found"),
+    ],
+)
+def test_a_missing_key_or_checkpoint_file_is_not_found(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], args: list[str], says: str
+) -> None:
+    from procurement.ledger.verify import main
+
+    export = tmp_path / "ledger.jsonl"
+    export.write_bytes(b"".join(_export(_signer(), 4, 2)))
+    argv = [str(export), *(a.format(tmp=tmp_path) for a in args)]
+    assert main(argv) == 2
+    (line,) = capsys.readouterr().err.splitlines()  # one line, no traceback
+    assert line.startswith(says.format(tmp=tmp_path))
+
+
+def test_a_missing_export_is_not_found(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from procurement.ledger.verify import main
+
+    assert main([str(tmp_path / "nope.jsonl")]) == 2
+    assert capsys.readouterr().err == f"error: {tmp_path / 'nope.jsonl'}: not found\n"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable
 
@@ -101,3 +102,54 @@ def test_nul_character_in_a_valid_body_is_4xx(
     assert response.status_code == 422
     assert response.headers["content-type"] == "application/problem+json"
     assert row_counts() == before
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-le", "utf-16-be", "utf-32", "utf-32-le"])
+def test_json_in_another_encoding_is_415_and_smuggles_no_nul(
+    client: TestClient,
+    make_key: MakeKey,
+    row_counts: Callable[[], dict[str, int]],
+    encoding: str,
+) -> None:
+    admin = make_key(Role.admin)
+    before = row_counts()
+    body = json.dumps({"role": "auditor", "label": "a\u0000b"}).encode(encoding)
+    response = client.post("/v1/keys", content=body, headers={**admin, **JSON})
+    assert response.status_code == 415
+    assert response.headers["content-type"] == "application/problem+json"
+    assert "UTF-8" in response.json()["detail"]
+    assert row_counts() == before
+
+
+def test_a_declared_charset_other_than_utf8_is_415(
+    client: TestClient, make_key: MakeKey, row_counts: Callable[[], dict[str, int]]
+) -> None:
+    admin = make_key(Role.admin)
+    before = row_counts()
+    for charset, body in (
+        ("utf-16", json.dumps({"role": "auditor", "label": "x"}).encode("utf-16")),
+        ("iso-8859-2", b'{"role": "auditor", "label": "x"}'),
+    ):
+        response = client.post(
+            "/v1/keys",
+            content=body,
+            headers={**admin, "content-type": f"application/json; charset={charset}"},
+        )
+        assert response.status_code == 415, charset
+        assert response.headers["content-type"] == "application/problem+json"
+    assert row_counts() == before
+
+
+def test_utf8_json_is_accepted_with_or_without_a_charset(
+    client: TestClient, make_key: MakeKey
+) -> None:
+    admin = make_key(Role.admin)
+    body = json.dumps({"role": "auditor", "label": "Účetní kontrola"}, ensure_ascii=False)
+    for content_type in ("application/json", "application/json; charset=UTF-8"):
+        response = client.post(
+            "/v1/keys",
+            content=body.encode(),
+            headers={**admin, "content-type": content_type},
+        )
+        assert response.status_code == 201, response.text
+        assert response.json()["label"] == "Účetní kontrola"

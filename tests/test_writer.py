@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import text
 from sqlmodel import Session
 
+from api.db import commit
 from api.settings import Settings
 from api.writer import WriteQueue
 from procurement.ledger import merkle, service
@@ -143,7 +144,7 @@ def test_appends_in_one_transaction_get_one_checkpoint(session: Session) -> None
     append_steps(session, [OCID], 1)  # one append, one commit: one checkpoint
     for _ in range(3):
         _append("more")(session)
-    session.commit()
+    commit(session)
     assert sorted(_checkpoint_sizes(session)) == [1, 4]
 
 
@@ -154,7 +155,7 @@ def test_a_rolled_back_savepoint_that_appended_leaves_no_second_checkpoint(
     savepoint = session.begin_nested()
     _append("undone")(session)
     savepoint.rollback()
-    session.commit()  # the tree is back at size 1, which is signed already
+    commit(session)  # the tree is back at size 1, which is signed already
     assert _checkpoint_sizes(session) == [1]
 
 

@@ -12,8 +12,10 @@ from typing import Annotated, Any, BinaryIO, Literal
 import typer
 from sqlmodel import Session
 
+from api.preflight import fail, require_database, require_folder
 from api.settings import get_settings
 from procurement.audit import service
+from procurement.audit.exceptions import NothingToPackage
 from procurement.audit.schemas import ExportFilters
 
 export_app = typer.Typer(help="Bulk exports (JSON Lines, CSV, OCDS) to a file or stdout.")
@@ -34,7 +36,8 @@ FormatOpt = Annotated[str, typer.Option("--format", help="jsonl, csv or ocds.")]
 DelimiterOpt = Annotated[str, typer.Option(help="CSV delimiter: comma or semicolon.")]
 BomOpt = Annotated[bool, typer.Option(help="CSV: start with a UTF-8 BOM (Excel).")]
 BaseUrlOpt = Annotated[
-    str, typer.Option(help="Public base URL of the service (for OCDS package URIs).")
+    str | None,
+    typer.Option(help="Public base URL for OCDS package URIs; default SMARTSTEPS_PUBLIC_URL."),
 ]
 
 
@@ -45,7 +48,7 @@ def _filters(
     date_from: datetime | None,
     date_to: datetime | None,
 ) -> ExportFilters:
-    if buyer is not None and not (len(buyer) == 6 and buyer.isdigit()):
+    if buyer is not None and not (len(buyer) == 6 and buyer.isascii() and buyer.isdigit()):
         raise typer.BadParameter("a municipality code has 6 digits", param_hint="--buyer")
     return ExportFilters(
         buyer,
@@ -88,11 +91,18 @@ def _run(
     count: Callable[[Session], int],
     output: Path | None,
     label: str,
+    package: Callable[[Session], bool] | None = None,
 ) -> None:
-    from api.db import make_engine
+    """Export to ``output`` (or stdout); ``package`` says whether an OCDS package would hold
+    anything (one that would not is refused, with the API's 404 detail)."""
+    from api.db import make_engine, session_scope
 
+    require_folder(output)
+    require_database(get_settings())
     engine = make_engine(get_settings())
-    with Session(engine) as session:
+    with session_scope(engine, write=False) as session:
+        if package is not None and not package(session):
+            fail(NothingToPackage().detail)
         total = count(session)
         _write(make(session), total, output, label)
     typer.echo(f"{label}: {total} exported", err=True)
@@ -108,7 +118,7 @@ def export_procurements(
     date_to: ToOpt = None,
     delimiter: DelimiterOpt = "comma",
     bom: BomOpt = False,
-    base_url: BaseUrlOpt = "http://127.0.0.1:8000",
+    base_url: BaseUrlOpt = None,
     output: OutputOpt = None,
 ) -> None:
     """Procurements (created between --from and --to) as JSON Lines, CSV or OCDS records."""
@@ -126,7 +136,7 @@ def export_steps(
     date_to: ToOpt = None,
     delimiter: DelimiterOpt = "comma",
     bom: BomOpt = False,
-    base_url: BaseUrlOpt = "http://127.0.0.1:8000",
+    base_url: BaseUrlOpt = None,
     output: OutputOpt = None,
 ) -> None:
     """Steps (occurred between --from and --to) in leaf order as JSON Lines, CSV or OCDS."""
@@ -140,11 +150,12 @@ def _export_kind(
     filters: ExportFilters,
     delimiter: str,
     bom: bool,
-    base_url: str,
+    base_url: str | None,
     output: Path | None,
 ) -> None:
     _check(format, delimiter)
-    publisher = get_settings().ocds_publisher_name
+    base_url = base_url or get_settings().public_url
+    publication = service.publication(get_settings(), base_url)
 
     def make(session: Session) -> Iterator[Any]:
         return service.export_stream(
@@ -155,7 +166,7 @@ def _export_kind(
             delimiter=delimiter,
             bom=bom,
             base_url=base_url,
-            publisher=publisher,
+            publication=publication,
         )
 
     def count(session: Session) -> int:
@@ -163,7 +174,13 @@ def _export_kind(
             return service.count_steps(session, filters)
         return service.count_procurements(session, filters)
 
-    _run(make, count, output, kind)
+    package = None
+    if format == "ocds":
+
+        def package(session: Session) -> bool:
+            return service.matches_any(session, filters, steps=kind == "steps")
+
+    _run(make, count, output, kind, package)
 
 
 @export_app.command("ocds")
@@ -173,17 +190,19 @@ def export_ocds(
     status: StatusOpt = None,
     date_from: FromOpt = None,
     date_to: ToOpt = None,
-    base_url: BaseUrlOpt = "http://127.0.0.1:8000",
+    base_url: BaseUrlOpt = None,
     output: OutputOpt = None,
 ) -> None:
     """An OCDS 1.1 record package (one record with its compiled release per procurement)."""
     filters = _filters(buyer, procedure, status, date_from, date_to)
-    publisher = get_settings().ocds_publisher_name
+    base = base_url or get_settings().public_url
+    publication = service.publication(get_settings(), base)
     _run(
         lambda s: service.stream_procurements_ocds(
-            s, filters, base_url=base_url, publisher=publisher
+            s, filters, base_url=base, publication=publication
         ),
         lambda s: service.count_procurements(s, filters),
         output,
         "records",
+        lambda s: service.matches_any(s, filters, steps=False),
     )

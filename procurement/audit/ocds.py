@@ -1,28 +1,38 @@
 """OCDS 1.1 mapping: a procurement and its ledger entries -> release and record packages.
 
 Pure functions over plain data (the procurement header and the entry documents of the
-contract in ``procurement.ledger``); no database, no HTTP.
+contract in ``procurement.ledger``); no database, no HTTP. The README ("OCDS 1.1") has the
+field-by-field mapping; the choices that need a reason are noted where they are made.
 
 * Release 0 (``<ocid>-0``, tag ``planning``) describes the procurement as it was opened
-  (buyer, title, subject, estimated value, CPV codes), so a procurement with no steps still
-  has a valid release package. Then one release per step, ``<ocid>-<seq>``, dated with the
-  step's ``recorded_at`` (when it entered the public log); dates inside the release are the
-  step's ``occurred_at`` or its typed data.
+  (buyer, title, subject, estimated value, CPV codes, where it is published elsewhere, the
+  legal ground of its procedure), so a procurement with no steps still has a valid release
+  package. Then one release per step, ``<ocid>-<seq>``, dated with the step's
+  ``recorded_at`` (when it entered the public log); dates inside the release are the step's
+  ``occurred_at`` or its typed data.
+* Release dates are compared as moments and written in one fixed form (UTC, microseconds,
+  "Z"), so that the tools that order releases by comparing their ``date`` strings
+  (``ocdsmerge``) order them as time does.
+* Every release names, in ``parties``, every party it refers to (buyer, procuring entity,
+  tenderers, suppliers, payer, payee) with its roles so far, so any subset of the releases
+  (a date window of the bulk steps export) compiles to a record whose references resolve.
 * A release depends only on its step and the steps before it, never on later steps, so a
   mirror that reads the feed can build the same releases incrementally.
 * Every amount is excluding VAT (the project records ``*_excl_vat``); OCDS 1.1 ``Value`` has
-  no VAT flag, so the packages say so in ``publicationPolicy``-style README text.
-* Bid prices use the OCDS bid extension (``bids.details``), declared in ``extensions``.
+  no VAT flag, so the publication policy says so.
+* Bids (invitations, bids, exclusions) use the OCDS bid extension (``bids.details``),
+  declared in ``extensions``.
 * Identifiers: suppliers ``CZ-ICO`` (IČO, Czech company register id, org-id.guide scheme);
-  the buyer is a municipality known here by its 6-digit municipality code (kód obce, the
-  ČSÚ/RÚIAN code), for which org-id.guide lists no scheme, so the scheme is the project's
-  own ``CZ-KOD-OBCE`` (documented in the README).
+  the buyer by its IČO too when the municipalities register gives it, otherwise by its
+  6-digit municipality code (kód obce) under the project's own scheme ``CZ-KOD-OBCE``
+  (org-id.guide lists no scheme for it), which a buyer with an IČO keeps as an additional
+  identifier.
 """
 
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -125,10 +135,56 @@ _MERGER = Merger(merge_rules=MERGE_RULES)
 
 _ROLE_ORDER = ("buyer", "procuringEntity", "tenderer", "supplier", "payer", "payee")
 
+# The regime (režim veřejné zakázky, ZZVZ §§ 24-27), named in procurementMethodDetails.
+REGIMES: dict[str, str] = {
+    "small_scale": "veřejná zakázka malého rozsahu",
+    "below_threshold": "podlimitní veřejná zakázka",
+    "above_threshold": "nadlimitní veřejná zakázka",
+}
+CHANNELS: dict[str, str] = {
+    "vvz": "Věstník veřejných zakázek",
+    "ted": "Tenders Electronic Daily",
+    "profile": "profil zadavatele",
+}
+# Where the procurement is known elsewhere (``external_ids``), as documents of release 0:
+# each names the system and the procurement's id there (a URL where the id is one). Not
+# ``relatedProcesses``: those are *other* contracting processes, and the closed
+# ``relatedProcess`` codelist has no code for the same process in another system; OCDS 1.1
+# has no ``tender.identifiers`` (that is 1.2). The document types are from the codelist:
+# VVZ, TED, NEN and the buyer profile publish the call (``tenderNotice``: "a link to a
+# downloadable document, to a web page, or to an official gazette"), the contract register
+# the contract (``contractSigned``). An id of another system keeps its key as its title.
+EXTERNAL_IDS: dict[str, tuple[str, str]] = {
+    "buyer_profile": ("tenderNotice", "Profil zadavatele"),
+    "vvz": ("tenderNotice", "Věstník veřejných zakázek"),
+    "ted": ("tenderNotice", "Tenders Electronic Daily"),
+    "nen": ("tenderNotice", "Národní elektronický nástroj"),
+    "contract_register": ("contractSigned", "Registr smluv"),
+}
+CONTRACT_FORMS: dict[str, str] = {"contract": "Contract (smlouva)", "order": "Order (objednávka)"}
+
+
+@dataclass(frozen=True)
+class Publication:
+    """What every package says about its publication (from the settings)."""
+
+    publisher: str = "smartsteps"
+    license: str | None = None
+    publication_policy: str | None = None
+
+    def meta(self) -> dict[str, Any]:
+        meta: dict[str, Any] = {"publisher": {"name": self.publisher}}
+        if self.license:
+            meta["license"] = self.license
+        if self.publication_policy:
+            meta["publicationPolicy"] = self.publication_policy
+        return meta
+
 
 @dataclass(frozen=True)
 class ProcurementHeader:
-    """The columns of ``procurements`` that the mapping reads."""
+    """The columns of ``procurements`` (and of the buyer's municipality) that the mapping
+    reads."""
 
     ocid: str
     buyer_code: str
@@ -143,6 +199,9 @@ class ProcurementHeader:
     cpv_codes: tuple[str, ...] = ()
     buyer_name: str | None = None
     started_on: date | None = None
+    buyer_ico: str | None = None
+    external_ids: tuple[tuple[str, str], ...] = ()
+    legal_ground: str | None = None
 
     @classmethod
     def of(cls, source: Any) -> ProcurementHeader:
@@ -160,7 +219,7 @@ class ProcurementHeader:
             title=str(get("title") or ""),
             subject=str(get("subject") or ""),
             procedure=str(get("procedure") or ""),
-            created_at=rfc3339(get("created_at")),
+            created_at=release_date(get("created_at")),
             description=get("description"),
             regime=get("regime"),
             estimated_value_excl_vat=None if value is None else money(value),
@@ -168,6 +227,9 @@ class ProcurementHeader:
             cpv_codes=tuple(get("cpv_codes") or ()),
             buyer_name=get("buyer_name"),
             started_on=_date_or_none(get("started_on")),
+            buyer_ico=get("buyer_ico") or None,
+            external_ids=tuple((str(k), str(v)) for k, v in (get("external_ids") or {}).items()),
+            legal_ground=get("legal_ground") or None,
         )
 
 
@@ -185,6 +247,27 @@ def amount(value: Any) -> int | float:
     """A money string as a JSON number (OCDS ``Value.amount`` is a number)."""
     number = Decimal(str(value))
     return int(number) if number == number.to_integral_value() else float(number)
+
+
+def moment(value: Any) -> datetime:
+    """A datetime (naive is UTC), a date (midnight UTC) or an RFC 3339 string, in UTC."""
+    if value is None:
+        return datetime(1970, 1, 1, tzinfo=UTC)
+    if isinstance(value, datetime):
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    if isinstance(value, date):
+        return datetime(value.year, value.month, value.day, tzinfo=UTC)
+    text = str(value)
+    if len(text) == 10:
+        return datetime.fromisoformat(text).replace(tzinfo=UTC)
+    parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+
+
+def release_date(value: Any) -> str:
+    """A release's ``date``: always UTC with six decimals and "Z", so that comparing two as
+    strings (as ``ocdsmerge`` orders releases) agrees with comparing them as moments."""
+    return moment(value).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def rfc3339(value: Any) -> str:
@@ -205,8 +288,12 @@ def rfc3339(value: Any) -> str:
     return text
 
 
-def buyer_party_id(buyer_code: str) -> str:
-    return f"{BUYER_SCHEME}-{buyer_code}"
+def buyer_party_id(header: ProcurementHeader) -> str:
+    """``CZ-ICO-<ičo>`` when the register gives the municipality's IČO (the same id the
+    organization has wherever it appears), ``CZ-KOD-OBCE-<code>`` otherwise."""
+    if header.buyer_ico:
+        return supplier_party_id(header.buyer_ico)
+    return f"{BUYER_SCHEME}-{header.buyer_code}"
 
 
 def supplier_party_id(ico: str) -> str:
@@ -226,7 +313,7 @@ class _State:
     contract_id: str | None = None
     contract_value: Decimal = Decimal(0)
     supplier: dict[str, str] | None = None
-    bids: dict[str, str] = field(default_factory=dict)
+    bids: dict[str, str] = field(default_factory=dict)  # IČO -> bid status
     contracts: dict[str, str] = field(default_factory=dict)  # contract id -> award id
     entries_by_seq: dict[int, Mapping[str, Any]] = field(default_factory=dict)
 
@@ -237,9 +324,12 @@ class _State:
         if name:
             self.names[party_id] = name
 
+    def ref(self, party_id: str) -> dict[str, str]:
+        return {"id": party_id, "name": self.names.get(party_id) or party_id.rpartition("-")[2]}
+
 
 def _buyer_ref(header: ProcurementHeader) -> dict[str, Any]:
-    return {"id": buyer_party_id(header.buyer_code), "name": _buyer_name(header)}
+    return {"id": buyer_party_id(header), "name": _buyer_name(header)}
 
 
 def _buyer_name(header: ProcurementHeader) -> str:
@@ -248,57 +338,107 @@ def _buyer_name(header: ProcurementHeader) -> str:
 
 def _party_object(state: _State, party_id: str) -> dict[str, Any]:
     scheme, _, ident = party_id.rpartition("-")
+    header = state.header
+    is_buyer = party_id == buyer_party_id(header)
     party: dict[str, Any] = {
         "id": party_id,
-        "name": state.names.get(party_id, ident),
-        "identifier": {"scheme": scheme, "id": ident, "legalName": state.names.get(party_id)},
-        "roles": sorted(state.roles[party_id], key=_ROLE_ORDER.index),
+        "name": state.names.get(party_id) or (_buyer_name(header) if is_buyer else ident),
+        "identifier": {"scheme": scheme, "id": ident},
     }
-    if party["identifier"]["legalName"] is None:
-        del party["identifier"]["legalName"]
+    # A name the trail or the register states, never the stand-in for an unnamed buyer.
+    if party_id in state.names:
+        party["identifier"]["legalName"] = state.names[party_id]
+    if header.buyer_ico and is_buyer:
+        party["additionalIdentifiers"] = [{"scheme": BUYER_SCHEME, "id": header.buyer_code}]
+    # An invited supplier has no role until it bids: OCDS 1.1 has no role for an invitee
+    # ("tenderer" is an entity that submitted a tender), and an empty list says nothing.
+    if state.roles[party_id]:
+        party["roles"] = sorted(state.roles[party_id], key=_ROLE_ORDER.index)
     return party
 
 
 def _method(state: _State) -> tuple[str, str]:
-    method, details = PROCEDURES.get(state.header.procedure, ("open", state.header.procedure))
-    if state.header.procedure == "small_scale" and state.public_call:
+    header = state.header
+    method, details = PROCEDURES.get(header.procedure, ("open", header.procedure))
+    if header.procedure == "small_scale" and state.public_call:
         method = "open"
+    regime = REGIMES.get(header.regime or "")
+    if regime and regime != details:
+        details = f"{details} ({regime})"
     return method, details
 
 
+def _document(
+    doc_id: str,
+    step_type: str,
+    title: str,
+    occurred_at: str,
+    *,
+    url: str | None = None,
+    description: str | None = None,
+    document_type: str | None = None,
+) -> dict[str, Any]:
+    item: dict[str, Any] = {
+        "id": doc_id,
+        "documentType": document_type or DOCUMENT_TYPES.get(step_type, "bidders"),
+        "title": title,
+        "description": description,
+        "url": url,
+        "datePublished": occurred_at,
+        "language": "cs",
+    }
+    return {key: value for key, value in item.items() if value}
+
+
 def _documents(entry: Mapping[str, Any], step_type: str, seq: int) -> list[dict[str, Any]]:
+    """The documents recorded with the step (title, URL, SHA-256, size, media type)."""
     out = []
     for index, doc in enumerate(entry.get("documents") or [], start=1):
-        item: dict[str, Any] = {
-            "id": f"{seq}.{index}",
-            "documentType": DOCUMENT_TYPES.get(step_type, "bidders"),
-            "title": doc.get("title"),
-            "url": doc.get("url"),
-            "datePublished": rfc3339(entry.get("occurred_at")),
-            "format": doc.get("media_type"),
-            "language": "cs",
-        }
-        if doc.get("sha256"):
-            item["description"] = f"SHA-256 {doc['sha256']}, {doc.get('size', '?')} bytes"
-        out.append({k: v for k, v in item.items() if v is not None})
+        item = _document(
+            f"{seq}.{index}",
+            step_type,
+            str(doc.get("title") or ""),
+            rfc3339(entry.get("occurred_at")),
+            url=doc.get("url"),
+            description=(
+                f"SHA-256 {doc['sha256']}, {doc.get('size', '?')} bytes"
+                if doc.get("sha256")
+                else None
+            ),
+        )
+        if doc.get("media_type"):
+            item["format"] = doc["media_type"]
+        out.append(item)
     return out
 
 
 def _link_document(
-    seq: int, step_type: str, url: str | None, occurred_at: str, title: str
+    seq: int,
+    step_type: str,
+    url: str | None,
+    occurred_at: str,
+    title: str,
+    description: str | None = None,
 ) -> list[dict[str, Any]]:
     if not url:
         return []
-    return [
-        {
-            "id": f"{seq}.0",
-            "documentType": DOCUMENT_TYPES.get(step_type, "bidders"),
-            "title": title,
-            "url": url,
-            "datePublished": occurred_at,
-            "language": "cs",
+    return [_document(f"{seq}.0", step_type, title, occurred_at, url=url, description=description)]
+
+
+def _external_documents(header: ProcurementHeader) -> list[dict[str, Any]]:
+    """Release 0's documents naming where the procurement is known elsewhere."""
+    out = []
+    for key, value in header.external_ids:
+        document_type, system = EXTERNAL_IDS.get(key, ("", key))
+        is_url = value.startswith(("http://", "https://"))
+        item: dict[str, Any] = {
+            "id": f"external-{key}",
+            "documentType": document_type,
+            "title": system if is_url else f"{system}: {value}",
+            "url": value if is_url else None,
         }
-    ]
+        out.append({k: v for k, v in item.items() if v})
+    return out
 
 
 def _tender_base(state: _State) -> dict[str, Any]:
@@ -312,6 +452,8 @@ def _tender_base(state: _State) -> dict[str, Any]:
         "procurementMethod": method,
         "procurementMethodDetails": details,
     }
+    if header.legal_ground:
+        tender["procurementMethodRationale"] = header.legal_ground
     if header.description:
         tender["description"] = header.description
     if header.subject in SUBJECT_CATEGORY:
@@ -340,6 +482,10 @@ def _value(money_value: Any, currency: str) -> dict[str, Any]:
     return {"amount": amount(money_value), "currency": currency}
 
 
+def _bid_id(ico: str) -> str:
+    return f"bid-{ico}"
+
+
 def _apply(
     state: _State,
     release: dict[str, Any],
@@ -366,33 +512,55 @@ def _apply(
             }
         if docs:
             planning["documents"] = docs
+            docs = []
         release["planning"] = planning
         state.tender_status = "planned"
     elif step_type in ("notice_published", "invitation_sent"):
-        if step_type == "notice_published":
-            state.public_call = True
         state.tender_status = "active"
         deadline = data.get("bid_deadline")
         period: dict[str, Any] = {"startDate": occurred}
         if deadline:
             period["endDate"] = rfc3339(deadline)
         tender["tenderPeriod"] = period
-        docs += _link_document(
-            seq, step_type, data.get("url"), occurred, f"Notice {data.get('notice_id', '')}".strip()
-        )
+        if step_type == "notice_published":
+            state.public_call = True
+            channel = CHANNELS.get(str(data.get("channel")), str(data.get("channel", "")))
+            docs += _link_document(
+                seq,
+                step_type,
+                data.get("url"),
+                occurred,
+                f"Notice {data.get('notice_id', '')}".strip(),
+                f"Published in: {channel}" if channel else None,
+            )
+        invited = []
         for supplier in data.get("suppliers") or []:
-            state.party(supplier_party_id(supplier["ico"]), supplier.get("name"), None)
+            party_id = supplier_party_id(supplier["ico"])
+            state.party(party_id, supplier.get("name"), None)
+            state.bids.setdefault(supplier["ico"], "invited")
+            # bidStatus "invited": "A bid has been invited from the listed tenderer(s)."
+            invited.append(
+                {
+                    "id": _bid_id(supplier["ico"]),
+                    "status": "invited",
+                    "tenderers": [state.ref(party_id)],
+                }
+            )
+        if invited:
+            release["bids"] = {"details": invited}
     elif step_type == "tender_documents_published":
         docs += _link_document(seq, step_type, data.get("url"), occurred, "Tender documents")
     elif step_type == "clarification_published":
-        docs += [
-            {
-                "id": f"{seq}.0",
-                "documentType": "clarifications",
-                "description": str(data.get("summary", "")),
-                "datePublished": occurred,
-            }
-        ]
+        docs.append(
+            _document(
+                f"{seq}.0",
+                step_type,
+                "Clarification",
+                occurred,
+                url=data.get("url"),
+                description=str(data.get("summary", "")),
+            )
+        )
     elif step_type == "bid_deadline_extended":
         new_deadline = rfc3339(data.get("new_bid_deadline"))
         tender["tenderPeriod"] = {"endDate": new_deadline}
@@ -411,14 +579,14 @@ def _apply(
         for bid in bids:
             party_id = supplier_party_id(bid["ico"])
             state.party(party_id, bid.get("name"), "tenderer")
-            ref = {"id": party_id, "name": bid.get("name") or bid["ico"]}
-            tenderers.append(ref)
-            state.bids[bid["ico"]] = f"bid-{bid['ico']}"
+            tenderers.append(state.ref(party_id))
+            # bidStatus "pending": "A bid has been submitted but not yet evaluated."
+            state.bids[bid["ico"]] = "pending"
             detail: dict[str, Any] = {
-                "id": f"bid-{bid['ico']}",
+                "id": _bid_id(bid["ico"]),
                 "date": occurred,
-                "status": "valid",
-                "tenderers": [ref],
+                "status": "pending",
+                "tenderers": [state.ref(party_id)],
             }
             if bid.get("price_excl_vat") is not None:
                 detail["value"] = _value(bid["price_excl_vat"], header.currency)
@@ -427,28 +595,60 @@ def _apply(
         tender["tenderers"] = tenderers
         release["bids"] = {"details": details}
     elif step_type == "evaluation_completed":
-        excluded = data.get("excluded") or []
-        if excluded:
-            release["bids"] = {
-                "details": [
-                    {"id": f"bid-{item['ico']}", "status": "disqualified"}
-                    for item in excluded
-                    if item.get("ico")
-                ]
-            }
+        excluded = {item["ico"]: str(item.get("reason", "")) for item in data.get("excluded") or []}
+        details = []
+        for ico, reason in excluded.items():
+            party_id = supplier_party_id(ico)
+            state.party(party_id, None, "tenderer")
+            state.bids[ico] = "disqualified"
+            details.append(
+                {
+                    "id": _bid_id(ico),
+                    "status": "disqualified",
+                    "tenderers": [state.ref(party_id)],
+                    "documents": [
+                        _document(
+                            f"{seq}.0",
+                            step_type,
+                            "Exclusion",
+                            occurred,
+                            description=reason,
+                        )
+                    ],
+                }
+            )
+        for ico, status in state.bids.items():
+            if status == "pending":
+                state.bids[ico] = "valid"
+                details.append({"id": _bid_id(ico), "status": "valid"})
+        if details:
+            release["bids"] = {"details": details}
+        if data.get("summary"):
+            docs.append(
+                _document(
+                    f"{seq}.0",
+                    step_type,
+                    "Evaluation",
+                    occurred,
+                    description=str(data["summary"]),
+                )
+            )
     elif step_type in ("objection_filed", "objection_decided"):
         summary = str(data.get("summary", ""))
         if step_type == "objection_decided":
             summary = f"{data.get('outcome', '')}: {summary}"
-        docs += [
-            {
-                "id": f"{seq}.0",
-                "documentType": "complaints",
-                "title": "Objection" if step_type == "objection_filed" else "Objection decision",
-                "description": summary,
-                "datePublished": occurred,
-            }
-        ]
+        else:
+            objector = supplier_party_id(str(data.get("objector_ico")))
+            summary = f"{state.ref(objector)['name']} (IČO {data.get('objector_ico')}): {summary}"
+        docs.append(
+            _document(
+                f"{seq}.0",
+                step_type,
+                "Objection" if step_type == "objection_filed" else "Objection decision",
+                occurred,
+                description=summary,
+            )
+        )
     elif step_type == "report_published":
         docs += _link_document(seq, step_type, data.get("url"), occurred, "Written report")
     elif step_type == "selection_decided":
@@ -456,17 +656,22 @@ def _apply(
         if state.award_id is not None and state.award_id != f"award-{seq}":
             awards.append({"id": state.award_id, "status": "cancelled"})
         state.award_id = f"award-{seq}"
-        party_id = supplier_party_id(str(data.get("winner_ico")))
+        winner = str(data.get("winner_ico"))
+        party_id = supplier_party_id(winner)
         state.party(party_id, data.get("winner_name"), "supplier")
-        state.supplier = {"id": party_id, "name": data.get("winner_name") or party_id}
+        state.supplier = state.ref(party_id)
         award: dict[str, Any] = {
             "id": state.award_id,
             "status": "pending",
             "date": occurred,
             "suppliers": [state.supplier],
         }
+        if data.get("resolution_id"):
+            award["description"] = f"Selected by resolution {data['resolution_id']}"
         if data.get("price_excl_vat") is not None:
             award["value"] = _value(data["price_excl_vat"], header.currency)
+        if winner in state.bids:
+            award["relatedBid"] = _bid_id(winner)
         if docs:
             award["documents"] = docs
             docs = []
@@ -474,16 +679,24 @@ def _apply(
         release["awards"] = awards
         state.tender_status = "complete"
     elif step_type == "result_notice_published":
+        channel = CHANNELS.get(str(data.get("channel")), str(data.get("channel", "")))
+        link = _link_document(
+            seq,
+            step_type,
+            data.get("url"),
+            occurred,
+            f"Result notice {data.get('notice_id', '')}".strip(),
+            f"Published in: {channel}" if channel else None,
+        )
         if state.award_id is not None:
-            link = _link_document(seq, step_type, data.get("url"), occurred, "Result notice")
             release["awards"] = [{"id": state.award_id, "documents": docs + link}]
             docs = []
         else:
-            docs += _link_document(seq, step_type, data.get("url"), occurred, "Result notice")
+            docs += link
     elif step_type == "contract_signed":
         party_id = supplier_party_id(str(data.get("supplier_ico")))
         state.party(party_id, data.get("supplier_name"), "supplier")
-        state.supplier = {"id": party_id, "name": data.get("supplier_name") or party_id}
+        state.supplier = state.ref(party_id)
         state.contract_id = f"contract-{seq}"
         state.contract_value = Decimal(str(data.get("value_excl_vat", "0")))
         if state.award_id is None:
@@ -505,6 +718,7 @@ def _apply(
             "id": state.contract_id,
             "awardID": state.award_id,
             "title": header.title,
+            "description": CONTRACT_FORMS.get(str(data.get("form", "contract")), "Contract"),
             "status": "active",
             "value": _value(state.contract_value, header.currency),
         }
@@ -518,9 +732,10 @@ def _apply(
     elif step_type in ("contract_published", "contract_amended", "payment_made") or (
         step_type == "price_paid_published"
     ):
+        # The rules record these only after contract_signed (a contract exists).
         contract_part = _contract_step(state, step_type, data, occurred, seq, docs)
-        docs = []
         if contract_part is not None:
+            docs = []
             release["contracts"] = [contract_part]
     elif step_type == "completed":
         state.tender_status = "complete"
@@ -531,14 +746,15 @@ def _apply(
             ]
     elif step_type == "cancelled":
         state.tender_status = "cancelled"
-        docs += [
-            {
-                "id": f"{seq}.0",
-                "documentType": "cancellationDetails",
-                "description": f"{data.get('reason', '')} ({data.get('legal_basis', '')})",
-                "datePublished": occurred,
-            }
-        ]
+        docs.append(
+            _document(
+                f"{seq}.0",
+                step_type,
+                "Cancellation",
+                occurred,
+                description=f"{data.get('reason', '')} ({data.get('legal_basis', '')})",
+            )
+        )
         if state.award_id is not None and not state.contracts:
             release["awards"] = [{"id": state.award_id, "status": "cancelled"}]
     if docs:
@@ -618,6 +834,31 @@ def _release_shell(state: _State, release_id: str, date_: str, tag: str) -> dict
     }
 
 
+# Where a release refers to parties (OrganizationReference), by the path to the member.
+_REFERENCES: tuple[tuple[str, ...], ...] = (
+    ("buyer",),
+    ("tender", "procuringEntity"),
+    ("tender", "tenderers", "*"),
+    ("bids", "details", "*", "tenderers", "*"),
+    ("awards", "*", "suppliers", "*"),
+    ("contracts", "*", "implementation", "transactions", "*", "payer"),
+    ("contracts", "*", "implementation", "transactions", "*", "payee"),
+)
+
+
+def _referenced(value: Any, path: tuple[str, ...]) -> Iterator[str]:
+    if not path:
+        if isinstance(value, dict) and "id" in value:
+            yield str(value["id"])
+        return
+    head, rest = path[0], path[1:]
+    if head == "*":
+        for item in value if isinstance(value, list) else ():
+            yield from _referenced(item, rest)
+    elif isinstance(value, dict) and head in value:
+        yield from _referenced(value[head], rest)
+
+
 def _finish(
     state: _State, release: dict[str, Any], before: dict[str, tuple[set[str], str]]
 ) -> None:
@@ -625,14 +866,18 @@ def _finish(
     base = _tender_base(state)
     for key, value in base.items():
         tender.setdefault(key, value)
-    # Parties whose roles or names changed with this step (roles merge as a whole list).
-    changed = [
+    # The parties the release refers to (every release names the buyer) and those whose
+    # roles or names changed with this step; roles merge as a whole list, so each party
+    # carries all its roles so far.
+    wanted = {pid for path in _REFERENCES for pid in _referenced(release, path)}
+    wanted |= {
         pid
         for pid in state.roles
         if before.get(pid) != (set(state.roles[pid]), state.names.get(pid, ""))
-    ]
-    if changed:
-        release["parties"] = [_party_object(state, pid) for pid in changed]
+    }
+    parties = [_party_object(state, pid) for pid in state.roles if pid in wanted]
+    if parties:
+        release["parties"] = parties
 
 
 def _snapshot(state: _State) -> dict[str, tuple[set[str], str]]:
@@ -649,8 +894,9 @@ def build_releases(
         else ProcurementHeader.of(header_source)
     )
     state = _State(header=header)
-    state.party(buyer_party_id(header.buyer_code), _buyer_name(header), "buyer")
-    state.party(buyer_party_id(header.buyer_code), None, "procuringEntity")
+    buyer = buyer_party_id(header)
+    state.party(buyer, header.buyer_name, "buyer")
+    state.party(buyer, None, "procuringEntity")
     opening = _release_shell(state, f"{header.ocid}-0", header.created_at, "planning")
     if header.estimated_value_excl_vat is not None:
         opening["planning"] = {
@@ -659,23 +905,27 @@ def build_releases(
                 "amount": _value(header.estimated_value_excl_vat, header.currency),
             }
         }
+    external = _external_documents(header)
+    if external:
+        opening["tender"] = {"documents": external}
     _finish(state, opening, {})
     releases = [opening]
-    last_date = header.created_at
+    last = moment(header.created_at)
     for entry in sorted(entries, key=lambda e: int(e["seq"])):
         seq = int(entry["seq"])
         step_type = str(entry["type"])
         data: dict[str, Any] = dict(entry.get("data") or {})
         state.entries_by_seq[seq] = entry
-        # Releases are sorted by date when merged: never let one go back in time.
-        release_date = max(rfc3339(entry.get("recorded_at") or entry.get("occurred_at")), last_date)
-        last_date = release_date
+        # Releases are ordered by date when merged: never let one go back in time (a step
+        # is logged after the procurement was opened, but compare moments, not strings).
+        last = max(moment(entry.get("recorded_at") or entry.get("occurred_at")), last)
+        release_date_ = release_date(last)
         before = _snapshot(state)
         if step_type == "correction":
-            release, state = _correction(state, entry, data, seq, release_date)
+            release, state = _correction(state, entry, data, seq, release_date_)
         else:
             tag = STEP_TAGS.get(step_type, "tenderUpdate")
-            release = _release_shell(state, f"{header.ocid}-{seq}", release_date, tag)
+            release = _release_shell(state, f"{header.ocid}-{seq}", release_date_, tag)
             _apply(state, release, step_type, data, entry, seq)
         _finish(state, release, before)
         releases.append(release)
@@ -726,15 +976,27 @@ def _correction(
     return release, as_is
 
 
+def _is_value(item: Any) -> bool:
+    return isinstance(item, dict) and "amount" in item and "currency" in item
+
+
 def _difference(old: Any, new: Any) -> Any:
-    """What ``new`` sets differently from ``old`` (objects in arrays matched by ``id``)."""
+    """What ``new`` sets differently from ``old`` (objects in arrays matched by ``id``).
+
+    An amount and its currency are one value: a changed ``Value`` is re-stated whole, so a
+    release never carries an amount without its currency."""
+    if _is_value(new):
+        return new
     if isinstance(old, dict) and isinstance(new, dict):
         out = {}
         for key, value in new.items():
             if key not in old:
                 out[key] = value
             elif old[key] != value:
-                out[key] = _difference(old[key], value)
+                changed = _difference(old[key], value)
+                # Nothing left to state (a list lost an item, which merging cannot express).
+                if changed not in ({}, []):
+                    out[key] = changed
         return out
     if (
         isinstance(old, list)
@@ -756,12 +1018,14 @@ def uses_bid_extension(releases: Sequence[Mapping[str, Any]]) -> bool:
     return any("bids" in release for release in releases)
 
 
-def _package_meta(uri: str, published: str, publisher: str, extensions: bool) -> dict[str, Any]:
+def _package_meta(
+    uri: str, published: str, publication: Publication, extensions: bool
+) -> dict[str, Any]:
     meta: dict[str, Any] = {
         "uri": uri,
         "version": OCDS_VERSION,
         "publishedDate": published,
-        "publisher": {"name": publisher},
+        **publication.meta(),
     }
     if extensions:
         meta["extensions"] = [BID_EXTENSION]
@@ -769,11 +1033,11 @@ def _package_meta(uri: str, published: str, publisher: str, extensions: bool) ->
 
 
 def release_package(
-    releases: list[dict[str, Any]], *, uri: str, publisher: str = "smartsteps"
+    releases: list[dict[str, Any]], *, uri: str, publication: Publication = Publication()
 ) -> dict[str, Any]:
     """A release package of one procurement's releases (at least release 0)."""
     published = max(release["date"] for release in releases)
-    package = _package_meta(uri, published, publisher, uses_bid_extension(releases))
+    package = _package_meta(uri, published, publication, uses_bid_extension(releases))
     package["releases"] = releases
     return package
 
@@ -804,12 +1068,62 @@ def record_package(
     *,
     uri: str,
     releases_uri: str,
-    publisher: str = "smartsteps",
-    versioned: bool = True,
+    publication: Publication = Publication(),
+    versioned: bool = False,
 ) -> dict[str, Any]:
-    """A record package holding the one record of a procurement."""
+    """A record package holding the one record of a procurement (``versioned`` adds the
+    versioned release)."""
     published = max(release["date"] for release in releases)
-    package = _package_meta(uri, published, publisher, uses_bid_extension(releases))
+    package = _package_meta(uri, published, publication, uses_bid_extension(releases))
     package["packages"] = [releases_uri]
     package["records"] = [compile_record(releases, releases_uri=releases_uri, versioned=versioned)]
     return package
+
+
+def publication_policy(publication: Publication, base_url: str) -> str:
+    """The publication policy (Markdown) that packages name when the operator set none."""
+    base = base_url.rstrip("/")
+    licence = publication.license or "not stated"
+    return f"""# OCDS publication policy: {publication.publisher}
+
+## What is published
+
+Every procurement opened in this service and every step of its trail (approval, notices
+and invitations, tender documents, clarifications, bids, exclusions, selection, objections,
+contract, publication, amendments, payments, completion or cancellation, corrections),
+in the Open Contracting Data Standard 1.1 with the bid extension (v1.1.5).
+
+## When
+
+A step becomes a release when it is recorded: release `<ocid>-<seq>` is dated with the
+moment the step entered the public, append-only ledger; release `<ocid>-0` is the
+procurement as it was opened. Packages are built from the ledger when they are read, so
+they are always current.
+
+## Where
+
+- `{base}/v1/procurements/{{ocid}}/ocds/releases`: a procurement's release package
+- `{base}/v1/procurements/{{ocid}}/ocds/record`: its record package
+  (`?versioned=true` adds the versioned release)
+- `{base}/v1/exports/procurements?format=ocds`: a record package of many procurements
+- `{base}/v1/exports/steps?format=ocds`: a release package of many steps, each
+  procurement's release 0 with them
+
+## How to read it
+
+- Amounts are in CZK **excluding VAT** (OCDS 1.1 `Value` has no VAT flag).
+- Suppliers are identified by their IČO (scheme `CZ-ICO`, party id `CZ-ICO-<ičo>`). The
+  buyer, a municipality, by its IČO when the municipalities register gives it, otherwise
+  by its municipality code (kód obce) under the scheme `CZ-KOD-OBCE` (party id
+  `CZ-KOD-OBCE-<code>`), which a buyer with an IČO keeps as an additional identifier.
+- Steps are never changed. A mistake is fixed by a correction step, whose release
+  re-states what it changes under an update tag, with a note naming the corrected step.
+- Where the procurement is known elsewhere (buyer profile, VVZ, TED, NEN, contract
+  register) is listed in release 0's tender documents.
+- Every release is a ledger entry: the ledger's signed checkpoints and proofs
+  (`{base}/v1/ledger/...`) let anyone verify that nothing was changed or removed.
+
+## Licence
+
+{licence}
+"""

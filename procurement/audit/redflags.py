@@ -26,8 +26,9 @@ from typing import Any
 
 from procurement import law
 from procurement.audit.ocds import ProcurementHeader
-from procurement.calendar import as_local_date, local_date
+from procurement.calendar import as_local_date, local_date, period_end
 from procurement.deadlines import Overrides, TrailFacts, evaluate_trail
+from procurement.register.matching import RegisterLookup, best_match, trail_contract, value_agrees
 from procurement.rules import procedure
 from procurement.schemas import Finding
 from procurement.trail import EffectiveStep, effective_steps, without_corrections
@@ -41,6 +42,10 @@ PAID_ABOVE_CONTRACT_VALUE = "paid_above_contract_value"
 AMENDMENTS_ABOVE_SHARE = "amendments_above_share"
 SPLIT_CONTRACTS = "split_contracts"
 WINNER_NOT_AMONG_BIDDERS = "winner_not_among_bidders"
+CONTRACT_MISSING_FROM_REGISTER = "contract_missing_from_register"
+REGISTER_VALUE_DIFFERS = "register_value_differs"
+# The cross-checks against the contract-register mirror (procurement.register).
+REGISTER_RULES = frozenset({CONTRACT_MISSING_FROM_REGISTER, REGISTER_VALUE_DIFFERS})
 
 # rule id -> (legal reference or None, what it means); the list served with the flags.
 RULES: dict[str, tuple[str | None, str]] = {
@@ -80,6 +85,18 @@ RULES: dict[str, tuple[str | None, str]] = {
         None,
         "The selected supplier is not among the recorded bids, or its bid had been excluded "
         "in the evaluation (a record error or a selection outside the competition).",
+    ),
+    CONTRACT_MISSING_FROM_REGISTER: (
+        "§ 5 odst. 2 zákona č. 340/2015 Sb.",
+        "The trail's contract is above the register's value limit, the imported dumps of the "
+        "contract register cover the period for publishing it, and no current record of the "
+        "register matches it (see the matching rules).",
+    ),
+    REGISTER_VALUE_DIFFERS: (
+        None,
+        "The contract register's record of the trail's contract states another value than "
+        "the trail (excl. VAT to the haléř; a value incl. VAT only when no VAT rate from 0 "
+        "to 21 % explains it).",
     ),
     SPLIT_CONTRACTS: (
         "§ 16 a § 18 zákona č. 134/2016 Sb.; limity § 27",
@@ -463,8 +480,10 @@ def procurement_flags(
     entries: Iterable[Mapping[str, Any]],
     config: RedFlagConfig | None = None,
     as_of: date | None = None,
+    register: RegisterLookup | None = None,
 ) -> list[RedFlag]:
-    """Every per-procurement rule over one trail (split contracts need many: see below)."""
+    """Every per-procurement rule over one trail (split contracts need many: see below);
+    the cross-checks against the contract register when ``register`` is given."""
     config = config or RedFlagConfig()
     as_of = as_of or date.today()
     header = (
@@ -481,9 +500,102 @@ def procurement_flags(
         *paid_above_contract_value(header, steps),
         *amendments_above_share(header, steps, config),
     ]
+    if register is not None:
+        external_ids = _field(header_source, "external_ids") or {}
+        flags += register_flags(header, external_ids, steps, register, config)
     order = list(RULES)
     flags.sort(key=lambda f: order.index(f.rule))
     return flags
+
+
+# -- cross-checks against the contract register -------------------------------------------
+
+
+def _field(source: Any, name: str) -> Any:
+    if isinstance(source, Mapping):
+        return source.get(name)
+    return getattr(source, name, None)
+
+
+def register_flags(
+    header: ProcurementHeader,
+    external_ids: Mapping[str, Any],
+    entries: Sequence[Mapping[str, Any]],
+    register: RegisterLookup,
+    config: RedFlagConfig,
+) -> list[RedFlag]:
+    """The trail's contract against the contract-register mirror (effective entries):
+    ``contract_missing_from_register`` and ``register_value_differs``. The matching rules
+    and what "covers" means are ``procurement.register.matching``'s."""
+    contract = trail_contract(
+        header.ocid, register.buyer_ico(header.buyer_code), external_ids, entries
+    )
+    if contract is None:
+        return []
+    version = law.deadline_version("contract_register_30_days", contract.signed_on)
+    if version is None:  # signed before the register existed (1 July 2016)
+        return []
+    signed = _of_type(entries, "contract_signed")[-1]
+    published = [
+        e
+        for e in _of_type(entries, "contract_published")
+        if (e.get("data") or {}).get("register") == "contract_register"
+    ]
+    match = best_match(contract, register.candidates(contract))
+    if match is None:
+        if contract.value_excl_vat <= (version.value_above or Decimal(0)):
+            return []
+        if not contract.buyer_ico and not contract.register_ids:
+            return []  # nothing to match by: the town's IČO is unknown
+        days = config.publication_days if config.publication_days is not None else version.days
+        due = period_end(contract.signed_on, days, version.day_kind)
+        if not register.coverage.covers(contract.signed_on, due):
+            return []
+        return [
+            _flag(
+                CONTRACT_MISSING_FROM_REGISTER,
+                header,
+                [signed, *published],
+                f"No current record of the contract register matches the contract signed on "
+                f"{contract.signed_on} with IČO {contract.supplier_ico} "
+                f"({contract.value_excl_vat:.2f} CZK excl. VAT), though the imported dumps "
+                f"hold everything published from {contract.signed_on} to {due}.",
+                legal_reference=version.legal_reference,
+                buyer_ico=contract.buyer_ico,
+                supplier_ico=contract.supplier_ico,
+                signed_on=contract.signed_on.isoformat(),
+                value_excl_vat=f"{contract.value_excl_vat:.2f}",
+                covered_until=due.isoformat(),
+                register_ids=sorted(contract.register_ids),
+            )
+        ]
+    if value_agrees(contract.value_excl_vat, match) is not False:
+        return []
+    stated = (
+        f"{match.value_excl_vat:.2f} CZK excl. VAT"
+        if match.value_excl_vat is not None
+        else f"{match.value_incl_vat:.2f} CZK incl. VAT"
+    )
+    return [
+        _flag(
+            REGISTER_VALUE_DIFFERS,
+            header,
+            [signed, *published],
+            f"The contract register's record {match.contract_id} (version {match.version_id}) "
+            f"states {stated}; the trail's contract is {contract.value_excl_vat:.2f} CZK "
+            "excl. VAT.",
+            register_id=match.contract_id,
+            register_version_id=match.version_id,
+            register_url=match.url,
+            register_value_excl_vat=_money_or_none(match.value_excl_vat),
+            register_value_incl_vat=_money_or_none(match.value_incl_vat),
+            value_excl_vat=f"{contract.value_excl_vat:.2f}",
+        )
+    ]
+
+
+def _money_or_none(value: Decimal | None) -> str | None:
+    return None if value is None else f"{value:.2f}"
 
 
 # -- split contracts, over many procurements ----------------------------------------------

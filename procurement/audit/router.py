@@ -10,14 +10,16 @@ from datetime import UTC, date, datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path, Query, Request, Response
-from fastapi.responses import JSONResponse, StreamingResponse
+from fastapi.responses import JSONResponse, PlainTextResponse, StreamingResponse
 from sqlmodel import Session
 
 from api.csvexport import content_disposition
-from api.db import Database, SessionDep
-from api.errors import NotFound, Unprocessable, problem_responses
-from api.pagination import CursorQuery, LimitQuery, decode_cursor, encode_cursor
-from procurement.audit import service
+from api.db import LongReadSessionDep, SessionDep
+from api.errors import Unprocessable, problem_responses
+from api.http import in_blocks
+from api.pagination import CursorQuery, LimitQuery, decode_cursor, encode_cursor, link_next
+from procurement.audit import ocds, service
+from procurement.audit.exceptions import NothingToPackage
 from procurement.audit.redflags import RedFlagConfig
 from procurement.audit.schemas import (
     Delimiter,
@@ -63,8 +65,13 @@ MEDIA_TYPES = {
 }
 
 
-def _publisher(request: Request) -> str:
-    return str(request.app.state.settings.ocds_publisher_name)
+def _publication(request: Request) -> ocds.Publication:
+    return service.publication(request.app.state.settings, _base_url(request))
+
+
+def _base_url(request: Request) -> str:
+    """OCDS URIs start with SMARTSTEPS_PUBLIC_URL, never with the request's Host."""
+    return str(request.app.state.settings.public_url)
 
 
 @router.get(
@@ -75,9 +82,20 @@ def _publisher(request: Request) -> str:
 def procurement_releases(ocid: OcidPath, request: Request, session: SessionDep) -> JSONResponse:
     """The procurement as an OCDS 1.1 release package (one release per step)."""
     package = service.release_package(
-        session, ocid, base_url=str(request.base_url), publisher=_publisher(request)
+        session, ocid, base_url=_base_url(request), publication=_publication(request)
     )
     return JSONResponse(package)
+
+
+VersionedQuery = Annotated[
+    bool,
+    Query(
+        description="Add the versioned release (every value with the release that set it). "
+        "Off by default: the OCDS Data Review Tool (libcoveocds) checks a versioned "
+        "release against the schema without extensions and reports the bids as "
+        "unknown fields."
+    ),
+]
 
 
 @router.get(
@@ -85,12 +103,29 @@ def procurement_releases(ocid: OcidPath, request: Request, session: SessionDep) 
     responses={**problem_responses(404), 200: {"content": OCDS_JSON}},
     response_class=JSONResponse,
 )
-def procurement_record(ocid: OcidPath, request: Request, session: SessionDep) -> JSONResponse:
-    """The procurement as an OCDS 1.1 record package (compiled and versioned release)."""
+def procurement_record(
+    ocid: OcidPath, request: Request, session: SessionDep, versioned: VersionedQuery = False
+) -> JSONResponse:
+    """The procurement as an OCDS 1.1 record package (compiled release; versioned too)."""
     package = service.record_package(
-        session, ocid, base_url=str(request.base_url), publisher=_publisher(request)
+        session,
+        ocid,
+        base_url=_base_url(request),
+        publication=_publication(request),
+        versioned=versioned,
     )
     return JSONResponse(package)
+
+
+@router.get(
+    service.POLICY_PATH.removeprefix("/v1"),
+    response_class=PlainTextResponse,
+    responses={200: {"content": {"text/markdown": {"schema": {"type": "string"}}}}},
+)
+def publication_policy(request: Request) -> PlainTextResponse:
+    """The OCDS publication policy: what the packages hold, when, and how to read them."""
+    text = ocds.publication_policy(_publication(request), _base_url(request))
+    return PlainTextResponse(text, media_type="text/markdown; charset=utf-8")
 
 
 def _filters(
@@ -114,36 +149,12 @@ def _filters(
     return ExportFilters(buyer, procedure, status, date_from, date_to)
 
 
-class NothingToPackage(NotFound):
-    def __init__(self) -> None:
-        super().__init__(
-            "Nothing matches these filters, and an OCDS package must hold at least one "
-            "release (or record). Widen the filters, or use format=jsonl or csv, which may "
-            "be empty."
-        )
-
-
-def _streamed(
-    request: Request,
-    chunks: Any,
-    fmt: str,
-    name: str,
-) -> StreamingResponse:
-    """Run ``chunks(session)`` in a read session of its own that lives as long as the
-    stream (the request's session is closed when the route returns)."""
-    database: Database = request.app.state.database
-
-    def body() -> Iterator[Any]:
-        session: Session = database.session(write=False)
-        try:
-            yield from chunks(session)
-        finally:
-            session.close()
-
+def _streamed(chunks: Iterator[Any], fmt: str, name: str) -> StreamingResponse:
+    """The streamed export (its long-read session lives until the response is sent)."""
     extension = {"jsonl": "jsonl", "csv": "csv", "ocds": "json"}[fmt]
     stamp = datetime.now(UTC).strftime("%Y%m%d")
     return StreamingResponse(
-        body(),
+        in_blocks(chunks),
         media_type=MEDIA_TYPES[fmt],
         headers={
             "Content-Disposition": content_disposition(f"{name}-{stamp}.{extension}"),
@@ -166,7 +177,7 @@ ToQuery = Annotated[date | None, Query(alias="to", description="Up to this day (
 )
 def export_procurements(
     request: Request,
-    session: SessionDep,
+    session: LongReadSessionDep,
     format: FormatQuery = "jsonl",
     buyer: BuyerQuery = None,
     procedure: ProcedureId | None = None,
@@ -188,7 +199,7 @@ def export_procurements(
 )
 def export_steps(
     request: Request,
-    session: SessionDep,
+    session: LongReadSessionDep,
     format: FormatQuery = "jsonl",
     buyer: BuyerQuery = None,
     procedure: ProcedureId | None = None,
@@ -213,23 +224,20 @@ def _export(
     delimiter: Delimiter,
     bom: bool,
 ) -> StreamingResponse:
-    base, publisher = str(request.base_url), _publisher(request)
+    base, publication = _base_url(request), _publication(request)
     if format == "ocds" and not service.matches_any(session, filters, steps=kind == "steps"):
         raise NothingToPackage()
-
-    def chunks(session: Session) -> Iterator[Any]:
-        return service.export_stream(
-            session,
-            kind,
-            format,
-            filters,
-            delimiter=delimiter,
-            bom=bom,
-            base_url=base,
-            publisher=publisher,
-        )
-
-    return _streamed(request, chunks, format, kind)
+    chunks = service.export_stream(
+        session,
+        kind,
+        format,
+        filters,
+        delimiter=delimiter,
+        bom=bom,
+        base_url=base,
+        publication=publication,
+    )
+    return _streamed(chunks, format, kind)
 
 
 FeedLimit = Annotated[int, Query(ge=1, le=1000, description="Steps per page (1-1000).")]
@@ -237,12 +245,12 @@ FeedLimit = Annotated[int, Query(ge=1, le=1000, description="Steps per page (1-1
 
 @router.get("/feed", response_model=FeedPage, responses=problem_responses())
 def read_feed(
-    session: SessionDep,
+    session: LongReadSessionDep,
     since: CursorQuery = None,
     limit: FeedLimit = 200,
 ) -> FeedPage:
     """The change feed: every step in leaf order after ``since``; empty when caught up."""
-    position = decode_cursor(since)
+    position = decode_cursor("feed", since)
     after = int(position.get("leaf", -1)) if position else -1
     rows = service.feed(session, after, limit)
     items = [
@@ -257,7 +265,7 @@ def read_feed(
         for leaf, ocid, seq, step_type, entry_hash, raw in rows
     ]
     last = items[-1].leaf_index if items else after
-    return FeedPage(items=items, next_cursor=encode_cursor({"leaf": last}))
+    return FeedPage(items=items, next_cursor=encode_cursor("feed", {"leaf": last}))
 
 
 @router.get("/red-flags", response_model=RedFlagPage, responses=problem_responses())
@@ -275,7 +283,7 @@ def list_red_flags(
     """Red flags (rule, legal reference, evidence steps) over pages of procurements; the
     period (from, to) selects procurements opened in it."""
     period = _filters(buyer, None, None, date_from, date_to)
-    position = decode_cursor(cursor)
+    position = decode_cursor("red-flags", cursor)
     after = int(position.get("after", 0)) if position else 0
     config = RedFlagConfig.from_settings(request.app.state.settings)
     flags, last = service.red_flags_page(
@@ -288,10 +296,8 @@ def list_red_flags(
         limit=limit,
         as_of=local_date(datetime.now(UTC)),
     )
-    next_cursor = encode_cursor({"after": last}) if last is not None else None
-    if next_cursor:
-        url = request.url.include_query_params(cursor=next_cursor)
-        response.headers["Link"] = f'<{url}>; rel="next"'
+    next_cursor = encode_cursor("red-flags", {"after": last}) if last is not None else None
+    link_next(request, response, next_cursor)
     return RedFlagPage(
         items=[
             RedFlagPublic(

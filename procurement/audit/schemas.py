@@ -20,6 +20,8 @@ RuleId = Literal[
     "amendments_above_share",
     "winner_not_among_bidders",
     "split_contracts",
+    "contract_missing_from_register",
+    "register_value_differs",
 ]
 
 

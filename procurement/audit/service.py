@@ -22,8 +22,10 @@ from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session
 
 from api.csvexport import DELIMITERS, stream_csv
+from api.settings import Settings
 from procurement.audit import ocds
 from procurement.audit.redflags import (
+    REGISTER_RULES,
     RULES,
     SPLIT_CONTRACTS,
     Purchase,
@@ -37,6 +39,7 @@ from procurement.audit.schemas import ExportFilters
 from procurement.exceptions import ProcurementNotFound
 from procurement.ledger.models import LedgerEntry
 from procurement.models import Procurement, ProcurementStep
+from procurement.register.service import register_lookup
 
 P = sa.inspect(Procurement).local_table
 S = sa.inspect(ProcurementStep).local_table
@@ -62,9 +65,10 @@ PROCUREMENT_COLUMNS = (
     "steps",
     "last_entry_hash",
     "started_on",
+    "legal_ground",
 )
 # Free text a person typed: the only cells the formula guard needs to look at.
-PROCUREMENT_TEXT = frozenset({2, 3, 12})
+PROCUREMENT_TEXT = frozenset({2, 3, 12, 17})
 STEP_COLUMNS = (
     "ocid",
     "buyer_code",
@@ -88,14 +92,18 @@ STEP_TEXT: frozenset[int] = frozenset()
 # -- reading a procurement's trail --------------------------------------------------------
 
 
-# The buyer's name comes from the municipalities register (the catalogue's table, referred
-# to by its code as every other domain does).
-MUNICIPALITIES = sa.table("municipalities", sa.column("code"), sa.column("name"))
+# The buyer's name and IČO come from the municipalities register (the catalogue's table,
+# referred to by its code as every other domain does).
+MUNICIPALITIES = sa.table("municipalities", sa.column("code"), sa.column("name"), sa.column("ico"))
 
 
 def _procurement(session: Session, ocid: str) -> Any:
     query = (
-        sa.select(P, MUNICIPALITIES.c.name.label("buyer_name"))
+        sa.select(
+            P,
+            MUNICIPALITIES.c.name.label("buyer_name"),
+            MUNICIPALITIES.c.ico.label("buyer_ico"),
+        )
         .select_from(P.outerjoin(MUNICIPALITIES, MUNICIPALITIES.c.code == P.c.buyer_code))
         .where(P.c.ocid == ocid)
     )
@@ -121,26 +129,50 @@ def procurement_releases(session: Session, ocid: str) -> list[dict[str, Any]]:
 
 
 def release_package(
-    session: Session, ocid: str, *, base_url: str, publisher: str
+    session: Session, ocid: str, *, base_url: str, publication: ocds.Publication
 ) -> dict[str, Any]:
     """The OCDS release package of one procurement (404 when the ocid is unknown)."""
     releases = procurement_releases(session, ocid)
-    return ocds.release_package(releases, uri=releases_uri(base_url, ocid), publisher=publisher)
+    return ocds.release_package(releases, uri=releases_uri(base_url, ocid), publication=publication)
 
 
-def record_package(session: Session, ocid: str, *, base_url: str, publisher: str) -> dict[str, Any]:
-    """The OCDS record package (compiled and versioned release) of one procurement."""
+def record_package(
+    session: Session,
+    ocid: str,
+    *,
+    base_url: str,
+    publication: ocds.Publication,
+    versioned: bool = False,
+) -> dict[str, Any]:
+    """The OCDS record package (compiled release, and the versioned release when asked
+    for) of one procurement."""
     releases = procurement_releases(session, ocid)
+    uri = f"{base_url.rstrip('/')}/v1/procurements/{ocid}/ocds/record"
     return ocds.record_package(
         releases,
-        uri=f"{base_url.rstrip('/')}/v1/procurements/{ocid}/ocds/record",
+        uri=f"{uri}?versioned=true" if versioned else uri,
         releases_uri=releases_uri(base_url, ocid),
-        publisher=publisher,
+        publication=publication,
+        versioned=versioned,
     )
 
 
 def releases_uri(base_url: str, ocid: str) -> str:
     return f"{base_url.rstrip('/')}/v1/procurements/{ocid}/ocds/releases"
+
+
+POLICY_PATH = "/v1/ocds/publication-policy"
+
+
+def publication(settings: Settings, base_url: str) -> ocds.Publication:
+    """Publisher, licence and publication policy of the packages: the operator's settings,
+    and the policy this service serves when the operator names none."""
+    return ocds.Publication(
+        publisher=settings.ocds_publisher_name,
+        license=settings.ocds_license,
+        publication_policy=settings.ocds_publication_policy
+        or f"{base_url.rstrip('/')}{POLICY_PATH}",
+    )
 
 
 # -- filters and dialect helpers ----------------------------------------------------------
@@ -272,30 +304,33 @@ def stream_steps_csv(
 
 
 def stream_steps_ocds(
-    session: Session, filters: ExportFilters, *, base_url: str, publisher: str
+    session: Session, filters: ExportFilters, *, base_url: str, publication: ocds.Publication
 ) -> Iterator[str]:
     """A release package of the releases of the steps in the filter, each built from its
-    procurement's whole history (a release depends on the steps before it)."""
+    procurement's whole history (a release depends on the steps before it), each
+    procurement's preceded by its release 0 (the procurement as opened, with the buyer), so
+    that the package compiles to records as complete as the steps in it allow."""
     wanted_from = _day_start(filters.date_from) if filters.date_from else None
     wanted_to = _day_start(filters.date_to + timedelta(days=1)) if filters.date_to else None
 
     def releases() -> Iterator[dict[str, Any]]:
         for header, entries in _trails(session, filters, dates=False):
-            for release, entry in zip(
-                ocds.build_releases(header, entries)[1:], entries, strict=True
-            ):
-                occurred = datetime.fromisoformat(entry["occurred_at"].replace("Z", "+00:00"))
-                if wanted_from and occurred < wanted_from:
-                    continue
-                if wanted_to and occurred >= wanted_to:
-                    continue
-                yield release
+            opening, *built = ocds.build_releases(header, entries)
+            chosen = [
+                release
+                for release, entry in zip(built, entries, strict=True)
+                if (wanted_from is None or ocds.moment(entry["occurred_at"]) >= wanted_from)
+                and (wanted_to is None or ocds.moment(entry["occurred_at"]) < wanted_to)
+            ]
+            if chosen:
+                yield opening
+                yield from chosen
 
     yield from _package_stream(
         "releases",
         releases(),
         uri=f"{base_url.rstrip('/')}/v1/exports/steps?format=ocds",
-        publisher=publisher,
+        publication=publication,
     )
 
 
@@ -335,6 +370,7 @@ def procurements_query(dialect: str, filters: ExportFilters) -> sa.Select[Any]:
             P.c.last_seq,
             P.c.last_entry_hash,
             P.c.started_on,
+            P.c.legal_ground,
         )
         .where(*_procurement_filters(filters, dates=True))
         .order_by(P.c.id)
@@ -392,7 +428,7 @@ def stream_procurements_csv(
 
 
 def stream_procurements_ocds(
-    session: Session, filters: ExportFilters, *, base_url: str, publisher: str
+    session: Session, filters: ExportFilters, *, base_url: str, publication: ocds.Publication
 ) -> Iterator[str]:
     """A record package with one record (linked releases and compiled release) per
     procurement; the versioned release is on /v1/procurements/{ocid}/ocds/record."""
@@ -409,7 +445,7 @@ def stream_procurements_ocds(
         "records",
         records(),
         uri=f"{base}/v1/exports/procurements?format=ocds",
-        publisher=publisher,
+        publication=publication,
     )
 
 
@@ -433,6 +469,9 @@ def _trails(
             P.c.created_at,
             E.c.entry_bytes,
             MUNICIPALITIES.c.name,
+            MUNICIPALITIES.c.ico,
+            P.c.external_ids,
+            P.c.legal_ground,
         )
         .select_from(
             P.outerjoin(S, S.c.procurement_id == P.c.id)
@@ -457,15 +496,18 @@ def _trails(
             estimated_value_excl_vat=None if first[8] is None else f"{Decimal(first[8]):.2f}",
             currency=first[9] or "CZK",
             cpv_codes=tuple(first[10] or ()),
-            created_at=ocds.rfc3339(first[11]),
+            created_at=ocds.release_date(first[11]),
             buyer_name=first[13],
+            buyer_ico=first[14] or None,
+            external_ids=tuple((str(k), str(v)) for k, v in (first[15] or {}).items()),
+            legal_ground=first[16] or None,
         )
         entries = [json.loads(row[12]) for row in items if row[12] is not None]
         yield header, entries
 
 
 def _package_stream(
-    member: str, items: Iterable[dict[str, Any]], *, uri: str, publisher: str
+    member: str, items: Iterable[dict[str, Any]], *, uri: str, publication: ocds.Publication
 ) -> Iterator[str]:
     """A package written piece by piece: metadata, then the items one by one."""
     published = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -473,7 +515,7 @@ def _package_stream(
         "uri": uri,
         "version": ocds.OCDS_VERSION,
         "publishedDate": published,
-        "publisher": {"name": publisher},
+        **publication.meta(),
         "extensions": [ocds.BID_EXTENSION],
     }
     yield json.dumps(meta, ensure_ascii=False)[:-1] + f', "{member}": ['
@@ -513,6 +555,8 @@ RULE_STEP_TYPES: dict[str, tuple[str, ...]] = {
     "paid_above_contract_value": ("payment_made",),
     "amendments_above_share": ("contract_amended",),
     "winner_not_among_bidders": ("selection_decided",),
+    "contract_missing_from_register": ("contract_signed",),
+    "register_value_differs": ("contract_signed",),
 }
 
 
@@ -553,8 +597,12 @@ def red_flags_page(
     flags: list[RedFlag] = []
     if rule != SPLIT_CONTRACTS:
         entries = _entries_of(session, [row["id"] for row in rows])
+        # The contract-register cross-checks, while the mirror holds records.
+        wants_register = rule is None or rule in REGISTER_RULES
+        register = register_lookup(session) if wants_register and rows else None
         for row in rows:
-            for flag in procurement_flags(row, entries.get(row["id"], []), config, as_of):
+            found = procurement_flags(row, entries.get(row["id"], []), config, as_of, register)
+            for flag in found:
                 if rule is None or flag.rule == rule:
                     flags.append(flag)
     if rule in (None, SPLIT_CONTRACTS):
@@ -632,7 +680,7 @@ def export_stream(
     delimiter: str,
     bom: bool,
     base_url: str,
-    publisher: str,
+    publication: ocds.Publication,
 ) -> Iterator[Any]:
     """The chunks of a bulk export: ``kind`` procurements or steps, ``fmt`` jsonl, csv or
     ocds (the one dispatch the HTTP routes and the CLI share)."""
@@ -641,5 +689,5 @@ def export_stream(
         return csv_stream(session, filters, delimiter=delimiter, bom=bom)
     if fmt == "ocds":
         ocds_stream = stream_steps_ocds if kind == "steps" else stream_procurements_ocds
-        return ocds_stream(session, filters, base_url=base_url, publisher=publisher)
+        return ocds_stream(session, filters, base_url=base_url, publication=publication)
     return (stream_steps_jsonl if kind == "steps" else stream_procurements_jsonl)(session, filters)

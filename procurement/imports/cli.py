@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from sqlmodel import Session
 
 from api.auth import Caller, Role
 from api.errors import AppError
@@ -59,15 +58,19 @@ def import_buyer_profile(
 
     Exit 0 when done, 1 when the file is refused (nothing written), 3 when the export
     contradicts the trail somewhere (the rest is imported; the conflicts are listed)."""
-    from api.db import make_engine
+    from api.db import make_engine, session_scope
+    from api.preflight import require_database, require_ledger_key
     from procurement.imports.service import open_import, plans_in_batches
+    from procurement.ledger import service as ledger
 
     settings = get_settings()
+    require_database(settings)
+    require_ledger_key(settings)  # the server's key signs the checkpoints; never a new one
+    ledger.configure_from(settings)
     engine = make_engine(settings)
-    writer = engine.execution_options(sqlite_begin="IMMEDIATE")
     caller = Caller(key_id=CLI_ACTOR, role=Role.admin)
     try:
-        with Session(engine, expire_on_commit=False) as session:
+        with session_scope(engine, write=False) as session:
             run = open_import(
                 session,
                 file.read_bytes(),
@@ -81,9 +84,8 @@ def import_buyer_profile(
             length=max(len(run.plans), 1), label="parts", file=sys.stderr
         ) as bar:
             for batch in plans_in_batches(run.plans, batch_size):
-                with Session(writer, expire_on_commit=False) as session:
+                with session_scope(engine, write=True) as session:
                     run.import_batch(session, batch, progress=bar.update)
-                    session.commit()
     except AppError as refused:
         typer.echo(f"error: {refused.detail}", err=True)
         raise typer.Exit(EXIT_REFUSED) from None

@@ -12,10 +12,15 @@ ledger_app = typer.Typer(help="The verifiable ledger.")
 
 
 def _configure() -> None:
+    """Load the signing key the server made; never make one here (a key made by a read
+    command would be a new identity that an auditor might pin)."""
+    from api.preflight import require_ledger_key
     from api.settings import get_settings
     from procurement.ledger import service
 
-    service.configure_from(get_settings())
+    settings = get_settings()
+    require_ledger_key(settings)
+    service.configure_from(settings)
 
 
 @ledger_app.command("public-key")
@@ -33,21 +38,22 @@ def export_ledger(
     ] = None,
 ) -> None:
     """Write the ledger export (JSON Lines) that 'smartsteps verify' reads."""
-    from sqlmodel import Session
-
-    from api.cli import _engine
+    from api.db import make_engine, session_scope
+    from api.preflight import require_database, require_folder
+    from api.settings import get_settings
     from procurement.ledger import service
     from procurement.ledger.export import export_lines, needs_tail_checkpoint
 
+    require_folder(output)
+    require_database(get_settings())
     _configure()
-    engine = _engine()
-    with Session(engine) as session:
+    engine = make_engine(get_settings())
+    with session_scope(engine, write=False) as session:
         tail = needs_tail_checkpoint(session)
     if tail:
-        with Session(engine.execution_options(sqlite_begin="IMMEDIATE")) as session:
+        with session_scope(engine, write=True) as session:
             service.checkpoint_now(session)
-            session.commit()
-    with Session(engine) as session:
+    with session_scope(engine, write=False) as session:
         if output is None:
             out = sys.stdout.buffer
             for line in export_lines(session):

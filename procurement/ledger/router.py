@@ -5,7 +5,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-from collections.abc import Iterator
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Request
@@ -13,8 +12,9 @@ from fastapi.responses import PlainTextResponse, StreamingResponse
 from sqlmodel import Session
 
 from api.auth import AuditorOrAdminDep
-from api.db import Database, SessionDep
+from api.db import Database, LongReadSessionDep, SessionDep, session_scope
 from api.errors import NotFound, Unprocessable, problem_responses
+from api.http import in_blocks
 from procurement.ledger import service
 from procurement.ledger.export import export_lines, needs_tail_checkpoint, sign_tail
 from procurement.ledger.models import LedgerCheckpoint
@@ -156,19 +156,20 @@ def list_ledger_entries(
 
 
 def _sign_tail(database: Database) -> None:
-    """Sign the newest entries first when the cadence has left them without a checkpoint."""
-    with database.session(write=False) as session:
+    """Sign the newest entries first when the cadence has left them without a checkpoint
+    (before the long read's session reads anything, so it sees the new checkpoint)."""
+    with session_scope(database, write=False) as session:
         if not needs_tail_checkpoint(session):
             return
-    with database.session(write=True) as session:
+    with session_scope(database, write=True) as session:
         sign_tail(session)  # checked again under the head lock
-        session.commit()
 
 
 @router.get("/verify", response_model=VerifyReport, responses=problem_responses(401, 403))
 def verify_ledger(
     request: Request,
     _caller: AuditorOrAdminDep,
+    session: LongReadSessionDep,
     checkpoint: Annotated[
         str | None,
         Query(
@@ -179,33 +180,31 @@ def verify_ledger(
 ) -> VerifyReport:
     """Verify the live ledger as ``smartsteps verify`` verifies an export, and its stored
     interior nodes and head against the tree the entries make."""
-    database: Database = request.app.state.database
-    _sign_tail(database)
-    with database.session(write=False) as session:
-        try:
-            report = verify_export(
-                export_lines(session),
-                public_key=service.signer().verifier.text(),
-                saved_checkpoint=checkpoint,
-            )
-            # Beyond what an export holds: the nodes proofs are built from, and the head.
-            mismatch = service.stored_tree_mismatch(session)
-            if mismatch is not None:
-                index, reason = mismatch
-                where = "the log head" if index is None else f"entry {index}"
-                raise VerificationFailure(where, reason, index)
-        except VerificationFailure as failure:
-            return VerifyReport(
-                ok=False,
-                entries=0,
-                checkpoints=0,
-                procurements=0,
-                tree_size=service.tree_size(session),
-                root=None,
-                failure=VerifyFailure(
-                    where=failure.where, reason=failure.reason, leaf_index=failure.leaf_index
-                ),
-            )
+    _sign_tail(request.app.state.database)
+    try:
+        report = verify_export(
+            export_lines(session),
+            public_key=service.signer().verifier.text(),
+            saved_checkpoint=checkpoint,
+        )
+        # Beyond what an export holds: the nodes proofs are built from, and the head.
+        mismatch = service.stored_tree_mismatch(session)
+        if mismatch is not None:
+            index, reason = mismatch
+            where = "the log head" if index is None else f"entry {index}"
+            raise VerificationFailure(where, reason, index)
+    except VerificationFailure as failure:
+        return VerifyReport(
+            ok=False,
+            entries=0,
+            checkpoints=0,
+            procurements=0,
+            tree_size=service.tree_size(session),
+            root=None,
+            failure=VerifyFailure(
+                where=failure.where, reason=failure.reason, leaf_index=failure.leaf_index
+            ),
+        )
     return VerifyReport(
         ok=True,
         entries=report.entries,
@@ -225,18 +224,13 @@ def verify_ledger(
 )
 def export_ledger(
     request: Request,
+    session: LongReadSessionDep,
     format: Annotated[Literal["jsonl"], Query(description="Only JSON Lines.")] = "jsonl",  # noqa: A002
 ) -> StreamingResponse:
     """Stream the whole ledger (entries, hashes, checkpoints) for offline verification."""
-    database: Database = request.app.state.database
-    _sign_tail(database)
-
-    def lines() -> Iterator[bytes]:
-        with database.session(write=False) as session:
-            yield from export_lines(session)
-
+    _sign_tail(request.app.state.database)
     return StreamingResponse(
-        lines(),
+        in_blocks(export_lines(session)),
         media_type="application/jsonl",
         headers={"Content-Disposition": 'attachment; filename="ledger.jsonl"'},
     )

@@ -2,9 +2,15 @@
 
 An append costs a constant number of statements: the head row (locked, read once per
 transaction), one INSERT of the entry (with the interior nodes it completes, on average
-one) and one UPDATE of the head. A checkpoint, when one is due, is signed as the
-transaction commits (``_seal``), for the tree it leaves: one signature and one INSERT per
-commit, however many appends the commit holds (the write queue commits several at once).
+one) and one UPDATE of the head. A checkpoint, when one is due, is signed at the end of the
+transaction, for the tree it leaves (``seal``): one signature and one INSERT per commit,
+however many appends the commit holds (the write queue commits several at once).
+
+``seal`` is called by ``api.db.commit``, through which every transaction of the service
+commits (the write queue's batch, the request's session, ``session_scope``): an append
+that finds a checkpoint due registers it there (``api.db.before_commit``), so the
+checkpoint is written in the same transaction, under the head lock, before the commit
+that acknowledges the append.
 """
 
 from __future__ import annotations
@@ -17,12 +23,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import bindparam, event, insert, select, update
-from sqlalchemy.orm import Session as OrmSession
-from sqlalchemy.orm import SessionTransaction
+from sqlalchemy import bindparam, insert, select, update
 from sqlmodel import Session, col
 from sqlmodel import select as model_select
 
+from api.db import before_commit
 from procurement.ledger import merkle
 from procurement.ledger.checkpoint import Signer, make_signer
 from procurement.ledger.exceptions import LeafIndexMismatch
@@ -32,7 +37,7 @@ _HEAD = LedgerHead.__table__  # type: ignore[attr-defined]
 _ENTRIES = LedgerEntry.__table__  # type: ignore[attr-defined]
 _CHECKPOINTS = LedgerCheckpoint.__table__  # type: ignore[attr-defined]
 _INFO_KEY = "smartsteps.ledger_head"
-_SEAL_KEY = "smartsteps.ledger_seal"  # a checkpoint is due when this transaction commits
+_SEAL_KEY = "smartsteps.ledger_seal"  # (transaction, tree size an append found a checkpoint due at)
 
 # Built once: executing a prepared construct skips statement building and cache-key work,
 # which otherwise costs more than the database round trips of an append.
@@ -210,7 +215,8 @@ def append_entry(
     )
     if due:
         checkpoint_at = now
-        session.info[_SEAL_KEY] = frontier.size
+        session.info[_SEAL_KEY] = (session.get_transaction(), frontier.size)
+        before_commit(session, "ledger.seal", seal)
     head_values = {
         "size": frontier.size,
         "frontier": frontier.pack(),
@@ -246,18 +252,18 @@ def _insert_checkpoint(
     )
 
 
-@event.listens_for(OrmSession, "before_commit")
-def _seal(session: OrmSession) -> None:
-    """Sign the tree this transaction leaves when one of its appends found a checkpoint due.
+def seal(session: Session) -> None:
+    """Sign the tree this transaction leaves when one of its appends found a checkpoint due
+    (a no-op otherwise); run at the end of the transaction, just before its commit.
 
     At most one checkpoint per tree size: the head lock is held, and the size an append
     flagged is larger than any size signed before. Only when a savepoint that flagged was
     rolled back can the size left already have a checkpoint, so only then is that looked up.
     """
-    flagged: int | None = session.info.pop(_SEAL_KEY, None)
-    if flagged is None:
-        return
-    assert isinstance(session, Session)
+    owed: tuple[Any, int] | None = session.info.pop(_SEAL_KEY, None)
+    if owed is None or owed[0] is not session.get_transaction():
+        return  # nothing flagged, or flagged by a transaction that was rolled back
+    flagged = owed[1]
     head = _locked_head(session)
     if head.size == 0:
         return
@@ -265,12 +271,6 @@ def _seal(session: OrmSession) -> None:
         return
     now = time.time()
     _insert_checkpoint(session, _current().get_signer(), head.size, head.frontier.root(), now)
-
-
-@event.listens_for(OrmSession, "after_soft_rollback")
-def _forget_seal(session: OrmSession, previous_transaction: SessionTransaction) -> None:
-    if previous_transaction.parent is None:  # the whole transaction, not a savepoint
-        session.info.pop(_SEAL_KEY, None)
 
 
 def checkpoint_now(session: Session) -> LedgerCheckpoint | None:
@@ -284,7 +284,7 @@ def checkpoint_now(session: Session) -> LedgerCheckpoint | None:
         _insert_checkpoint(session, signer(), head.size, head.frontier.root(), now)
         session.execute(update(_HEAD).where(_HEAD.c.id == 1).values(checkpoint_at=now))
         head.checkpoint_at = now
-        session.info.pop(_SEAL_KEY, None)  # this size is signed; the commit need not
+        session.info.pop(_SEAL_KEY, None)  # this size is signed; the seal need not
         existing = session.get(LedgerCheckpoint, head.size)
     return existing
 

@@ -912,6 +912,38 @@ def public_key_of(key: VerifierKey) -> str:
     return key.text()
 
 
+def _cannot_read(message: str) -> int:
+    print(f"error: {message}", file=sys.stderr)  # noqa: T201
+    return 2
+
+
+def _step_of_failure(
+    path: str | os.PathLike[str], failure: VerificationFailure
+) -> tuple[str, int] | None:
+    """(ocid, seq) of the entry a failure names, as that entry reads, for the message: the
+    export is read again up to it (only after a failure). None when the failure names no
+    single entry or the entry cannot be read."""
+    n = failure.leaf_index
+    if n is None or failure.where != f"entry {n}":
+        return None
+    seen = 0
+    try:
+        with open(path, "rb") as handle:
+            for line in handle:
+                if not line.startswith(ENTRY_PREFIX):
+                    continue
+                if seen == n:
+                    entry = json.loads(line)["entry"]
+                    ocid, seq = entry["ocid"], entry["seq"]
+                    if isinstance(ocid, str) and type(seq) is int:
+                        return ocid, seq
+                    return None
+                seen += 1
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    return None
+
+
 def main(argv: list[str] | None = None, prog: str = "python -m procurement.ledger.verify") -> int:
     """``smartsteps verify EXPORT [--public-key K] [--checkpoint C] [--jobs N]`` (also
     ``python -m procurement.ledger.verify``): the offline check, with nothing but the
@@ -930,22 +962,39 @@ def main(argv: list[str] | None = None, prog: str = "python -m procurement.ledge
     args = parser.parse_args(argv)
     if args.jobs is not None and not 1 <= args.jobs <= 256:
         parser.error("--jobs must lie between 1 and 256")
+    key = args.public_key
     try:
-        key = args.public_key
         if key is not None and os.path.exists(key):
             with open(key, encoding="utf-8") as handle:
                 key = handle.read()
+        elif key is not None:
+            try:
+                parse_verifier_key(key)
+            except CheckpointError:
+                return _cannot_read(
+                    f"--public-key {key}: not found (give the file that holds the verifier "
+                    "key, or the key text itself)"
+                )
         saved = None
         if args.checkpoint is not None:
+            if not os.path.exists(args.checkpoint):
+                return _cannot_read(f"--checkpoint {args.checkpoint}: not found")
             with open(args.checkpoint, encoding="utf-8") as handle:
                 saved = handle.read()
+        if not os.path.exists(args.export):
+            return _cannot_read(f"{args.export}: not found")
         report = verify_file(args.export, key, saved, jobs=args.jobs)
     except VerificationFailure as failure:
-        print(f"FAILED at {failure.where}: {failure.reason}", file=sys.stderr)  # noqa: T201
+        message = f"FAILED at {failure.where}: {failure.reason}"
+        step = _step_of_failure(args.export, failure)
+        if step is not None:
+            message += f" (entry {failure.leaf_index} is step {step[1]} of {step[0]})"
+        print(message, file=sys.stderr)  # noqa: T201
         return 1
-    except OSError as exc:
-        print(f"error: {exc}", file=sys.stderr)  # noqa: T201
-        return 2
+    except (OSError, UnicodeDecodeError) as exc:
+        where = getattr(exc, "filename", None)
+        reason = getattr(exc, "strerror", None) or str(exc)
+        return _cannot_read(f"{where}: {reason}" if where else reason)
     for warning in report.warnings:
         print(f"warning: {warning}", file=sys.stderr)  # noqa: T201
     saved_text = (

@@ -32,6 +32,7 @@ from procurement.audit import router as audit_router
 from procurement.ledger import export as ledger_export
 from procurement.ledger import router as ledger_router
 from procurement.ledger import service as ledger_service
+from web import router as web_router
 
 API_TITLE = "smartsteps"
 API_VERSION = "1.0.0"
@@ -62,6 +63,7 @@ def _routers() -> list[Any]:
     routers.append(procurement_router.router)
     routers.append(audit_router.router)
     routers += [ledger_router.router, ledger_router.exports_router]
+    routers.append(web_router.router)  # the Czech pages (not in the OpenAPI document)
     return routers
 
 

@@ -10,7 +10,8 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session
 
 from catalogue.demo import seed_demo
-from tests.factories_audit import START, WINNER, happy_path, z
+from tests.factories_audit import OTHER, START, WINNER, happy_path, z
+from tests.factories_procurement import ago
 
 KNEZICE = "537292"  # Kněžice: a demo pilot (public lighting) is there
 HOSTETIN = "550736"
@@ -31,8 +32,10 @@ def _post(client: TestClient, headers: dict[str, str], path: str, body: Any) -> 
 def seed_procurements(client: TestClient, headers: dict[str, str]) -> dict[str, str]:
     """Three procurements: a full open procedure in Kněžice (with a correction, documents,
     an amendment and payments), a single-bid one with a late contract publication there,
-    and a fresh one in Hostětín whose statutory deadline is still open."""
+    and a recent small-scale one in Hostětín whose contract must still be published."""
     ocids: dict[str, str] = {}
+    found = client.get("/v1/solutions", params={"q": "Chytré veřejné osvětlení"}).json()["items"]
+    lighting = next(s["id"] for s in found if s["name"] == "Chytré veřejné osvětlení")
     full = _post(
         client,
         headers,
@@ -45,7 +48,7 @@ def seed_procurements(client: TestClient, headers: dict[str, str]) -> dict[str, 
             "procedure": "open",
             "estimated_value_excl_vat": "4500000.00",
             "cpv": ["34993000-4"],
-            "solution_ids": [1],
+            "solution_ids": [lighting],
             "external_ids": {"buyer_profile": "https://profil.example.cz/knezice"},
         },
     )
@@ -89,7 +92,11 @@ def seed_procurements(client: TestClient, headers: dict[str, str]) -> dict[str, 
         (
             "selection_decided",
             day + timedelta(days=33),
-            {"winner_ico": WINNER["ico"], "winner_name": WINNER["name"], "price_excl_vat": "2750000.00"},
+            {
+                "winner_ico": WINNER["ico"],
+                "winner_name": WINNER["name"],
+                "price_excl_vat": "2750000.00",
+            },
         ),
         (
             "contract_signed",
@@ -124,4 +131,47 @@ def seed_procurements(client: TestClient, headers: dict[str, str]) -> dict[str, 
         },
     )
     ocids["fresh"] = fresh["ocid"]
+    recent = [
+        ("procurement_approved", 20, {"body": "mayor", "resolution_id": "S/3/2026"}),
+        (
+            "invitation_sent",
+            19,
+            {
+                "suppliers": [WINNER, OTHER],
+                "bid_deadline": ago(10),
+            },
+        ),
+        (
+            "bids_opened",
+            9,
+            {
+                "bids": [
+                    {**WINNER, "price_excl_vat": "175000.00"},
+                    {**OTHER, "price_excl_vat": "179000.00"},
+                ]
+            },
+        ),
+        (
+            "selection_decided",
+            8,
+            {
+                "winner_ico": WINNER["ico"],
+                "winner_name": WINNER["name"],
+                "price_excl_vat": "175000.00",
+            },
+        ),
+        (
+            "contract_signed",
+            3,
+            {
+                "supplier_ico": WINNER["ico"],
+                "supplier_name": WINNER["name"],
+                "value_excl_vat": "175000.00",
+                "signed_on": ago(3)[:10],
+            },
+        ),
+    ]
+    for step_type, days, data in recent:
+        body = {"type": step_type, "occurred_at": ago(days), "data": data}
+        _post(client, headers, f"/v1/procurements/{fresh['ocid']}/steps", body)
     return ocids

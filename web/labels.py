@@ -76,7 +76,10 @@ LOCKIN_LEVELS: dict[str, str] = {"low": "nízká", "medium": "střední", "high"
 LOCKIN_FACTORS: dict[str, tuple[str, str]] = {
     "data_owned_by_municipality": ("Data nepatří obci.", "Data patří obci."),
     "bulk_export": ("Data nejde hromadně vyexportovat.", "Všechna data lze hromadně vyexportovat."),
-    "open_api_documented": ("Chybí zdokumentované otevřené API.", "Má zdokumentované otevřené API."),
+    "open_api_documented": (
+        "Chybí zdokumentované otevřené API.",
+        "Má zdokumentované otevřené API.",
+    ),
     "open_standards": (
         "Nepodporuje žádný otevřený standard ze slovníku.",
         "Podporuje otevřené standardy.",

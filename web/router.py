@@ -49,9 +49,7 @@ TOWN_CODE = re.compile(r"(?<!\d)(\d{6})(?!\d)")  # "Kněžice (537292)" or "5372
 ID = re.compile(r"^[1-9]\d{0,9}$")
 
 
-def _page(
-    request: Request, template: str, status_code: int = 200, **context: Any
-) -> HTMLResponse:
+def _page(request: Request, template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
     return templates.TemplateResponse(request, template, context, status_code=status_code)
 
 
@@ -158,9 +156,7 @@ def pilots_page(request: Request, session: SessionDep) -> Response:
     if errors:
         return _page(request, "pilots.html", status_code=422, **context)
     try:
-        context["view"] = service.search(
-            session, form.search(service.PILOT_FACETS), form.cursor
-        )
+        context["view"] = service.search(session, form.search(service.PILOT_FACETS), form.cursor)
     except AppError as error:
         context["errors"] = FormErrors({"search": _search_problem(error)})
         return _page(request, "pilots.html", status_code=error.status, **context)

@@ -299,7 +299,9 @@ def _others(
 ) -> list[PilotPublic]:
     found = catalogue.search_pilots(session, params, None, limit + 1)
     out = [
-        pilot_public(p, m, None, found.distances.get(m.code)) for p, m in found.rows if p.id != exclude
+        pilot_public(p, m, None, found.distances.get(m.code))
+        for p, m in found.rows
+        if p.id != exclude
     ]
     return out[:limit]
 
@@ -574,7 +576,9 @@ def step_proofs(
     out: dict[int, StepProof] = {}
     for index, shown_hash in leaf_indexes:
         stored = ledger.entries(session, index, 1)
-        entry_bytes = bytes(stored[0].entry_bytes) if stored and stored[0].leaf_index == index else b""
+        entry_bytes = (
+            bytes(stored[0].entry_bytes) if stored and stored[0].leaf_index == index else b""
+        )
         leaf = merkle.leaf_hash(entry_bytes)
         proof = StepProof(index, shown_hash, leaf.hex(), size, [], False, None)
         out[index] = proof
@@ -659,7 +663,9 @@ def procurement_page(session: Session, ocid: str, config: RedFlagConfig) -> Proc
         except AppError:
             continue
     checkpoint = current_checkpoint(session)
-    proofs = step_proofs(session, [(s.leaf_index, s.entry_hash) for s in timeline.steps], checkpoint)
+    proofs = step_proofs(
+        session, [(s.leaf_index, s.entry_hash) for s in timeline.steps], checkpoint
+    )
     return ProcurementView(
         procurement=public,
         buyer=buyer,

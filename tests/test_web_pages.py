@@ -77,7 +77,8 @@ def test_every_page_is_czech_with_one_heading_and_labelled_fields(
         dom = page(client, path)
         assert dom.find("html").attrs["lang"] == "cs", path
         assert len(dom.find_all("h1")) == 1, path
-        assert dom.find_all("main") and dom.find_all("nav"), path
+        assert dom.find_all("main"), path
+        assert dom.find_all("nav"), path
         labelled = {label.attrs.get("for") for label in dom.find_all("label")}
         for field in dom.select(lambda e: e.tag in ("input", "select", "textarea")):
             if field.attrs.get("type") in ("hidden", "submit"):
@@ -170,7 +171,8 @@ def test_search_shows_the_api_results_facets_and_map_points(
     hrefs = [a.attrs["href"] for a in facet.find_all("a")]
     for area in api["facets"]["area"]:
         wanted = [h for h in hrefs if parse_qs(urlsplit(h).query).get("area") == [area]]
-        assert wanted and parse_qs(urlsplit(wanted[0]).query)["q"] == ["verejne osvetleni"]
+        assert wanted
+        assert parse_qs(urlsplit(wanted[0]).query)["q"] == ["verejne osvetleni"]
 
 
 def test_following_a_facet_narrows_the_results_as_the_api_does(
@@ -312,7 +314,8 @@ def test_solution_page_shows_the_lockin_profile_standards_towns_and_compatible(
     assert len(rows) == len(api["lockin"]["reasons"])
     assert "Vyžaduje proprietární hardware dodavatele." in lockin.text  # the demo has some
     standards = dom.find("section", aria_labelledby="standardy").text
-    assert "LoRaWAN" in standards and "MQTT" in standards
+    assert "LoRaWAN" in standards
+    assert "MQTT" in standards
     towns = dom.find("section", aria_labelledby="obce")
     assert towns.find_all("a", href=f"/municipalities/{KNEZICE}")
     compatible = client.get(f"/v1/solutions/{number}/compatible", params={"limit": 10}).json()
@@ -361,7 +364,8 @@ def test_the_next_statutory_deadline_is_shown_as_the_api_computes_it(
 ) -> None:
     timeline = client.get(f"/v1/procurements/{seeded['fresh']}/timeline").json()
     due = timeline["next_deadline"]
-    assert due is not None and due["step_type"] == "contract_published"
+    assert due is not None
+    assert due["step_type"] == "contract_published"
     day = due["due_date"]
     czech = f"{int(day[8:10])}.{NBSP}{int(day[5:7])}.{NBSP}{day[:4]}"
     for path in (f"/municipalities/{HOSTETIN}", f"/procurements/{seeded['fresh']}"):
@@ -394,7 +398,8 @@ def test_procurement_page_shows_each_step_with_its_verified_ledger_entry(
     assert "ab" * 32 in main  # a document's SHA-256
     # The correction: the corrected step says so and shows the value in force.
     corrected = dom.find("li", id="krok-2")
-    assert "Opraveno" in corrected.text and "Z2026-000124" in corrected.text
+    assert "Opraveno" in corrected.text
+    assert "Z2026-000124" in corrected.text
     checkpoint = client.get("/v1/ledger/checkpoint").text
     assert dom.find("pre", class_="note-text").text == " ".join(checkpoint.split())
 
@@ -425,17 +430,22 @@ def test_a_proof_is_shown_verified_only_when_it_leads_to_the_signed_root(
     timeline = client.get(f"/v1/procurements/{seeded['single']}/timeline").json()
     step = timeline["steps"][0]
     checkpoint = service.current_checkpoint(session)
-    assert checkpoint is not None and checkpoint.verified
+    assert checkpoint is not None
+    assert checkpoint.verified
     pair = [(step["leaf_index"], step["entry_hash"])]
     assert service.step_proofs(session, pair, checkpoint)[step["leaf_index"]].verified
     # Another root (a checkpoint of another log): the same path does not lead there.
     forged = service.CheckpointView(**{**checkpoint.__dict__, "root_b64": "A" * 43 + "="})
     proof = service.step_proofs(session, pair, forged)[step["leaf_index"]]
-    assert not proof.verified and proof.problem and "neplatí" in proof.problem
+    assert not proof.verified
+    assert proof.problem
+    assert "neplatí" in proof.problem
     # A hash shown that is not the stored entry's.
     wrong = [(step["leaf_index"], "0" * 64)]
     proof = service.step_proofs(session, wrong, checkpoint)[step["leaf_index"]]
-    assert not proof.verified and proof.problem and "nesouhlasí" in proof.problem
+    assert not proof.verified
+    assert proof.problem
+    assert "nesouhlasí" in proof.problem
     # A checkpoint whose signature does not hold verifies nothing.
     unsigned = service.CheckpointView(**{**checkpoint.__dict__, "verified": False})
     proof = service.step_proofs(session, pair, unsigned)[step["leaf_index"]]

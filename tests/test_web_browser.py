@@ -233,7 +233,9 @@ def test_keyboard_alone_reaches_the_search(site: dict[str, Any], desktop: Any) -
 
 
 def test_pages_work_without_javascript_and_print(site: dict[str, Any], browser: Any) -> None:
-    context = browser.new_context(java_script_enabled=False, viewport={"width": 1280, "height": 900})
+    context = browser.new_context(
+        java_script_enabled=False, viewport={"width": 1280, "height": 900}
+    )
     page = context.new_page()
     page.goto(site["base"] + "/")
     page.get_by_label("Hledat projekty").fill("kola")

@@ -179,6 +179,18 @@ STEP_FIELDS: dict[str, str] = {
     "corrected": "Opravené údaje",
     "ico": "IČO",
     "name": "Název",
+    # red-flag details
+    "bidders": "Počet nabídek",
+    "finding_rule_id": "Pravidlo lhůty",
+    "due": "Lhůta do",
+    "actual": "Skutečně",
+    "confidence": "Jistota výkladu",
+    "paid_excl_vat": "Zaplaceno bez DPH",
+    "contract_value_excl_vat": "Hodnota smlouvy bez DPH",
+    "change_excl_vat": "Změny bez DPH",
+    "original_value_excl_vat": "Původní hodnota bez DPH",
+    "share": "Podíl změn",
+    "limit": "Zákonný limit",
 }
 
 STEP_VALUES: dict[str, str] = {
@@ -193,6 +205,9 @@ STEP_VALUES: dict[str, str] = {
     "order": "objednávka",
     "upheld": "námitkám vyhověno",
     "rejected": "námitky odmítnuty",
+    "confirmed": "ověřeno ze zákona",
+    "secondary": "podle sekundárního zdroje",
+    "unconfirmed": "zatím nepotvrzeno",
 }
 
 EXTERNAL_IDS: dict[str, str] = {
@@ -336,6 +351,7 @@ MUNICIPALITY_FIELDS: dict[str, str] = {
     "lon": "Zeměpisná délka",
     "population": "Počet obyvatel",
     "population_band": "Velikostní skupina",
+    "ico": "IČO obce",
     "distance_km": "Vzdálenost",
 }
 

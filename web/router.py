@@ -38,6 +38,7 @@ templates.env.globals.update(
     plural=formatting.plural,
     show_value=service.show_value,
     present_data=service.present_data,
+    details_text=service.details_text,
     procedure_names=service.procedure_names,
     standards={s.slug: s for s in STANDARDS},
     rule_ids=list(RULES),

@@ -425,8 +425,10 @@ def red_flag_config(settings: Any) -> RedFlagConfig:
 
 @lru_cache(maxsize=1)
 def procedure_names() -> dict[str, str]:
-    """Czech names of the procedure types, from the procedure rules the API serves."""
-    return {p.id: p.name_cs for p in procurement.procedures_public().procedures}
+    """Czech names of the procedure types, from the procedure rules the API serves (the
+    names do not change with the day the rules are asked for)."""
+    today = datetime.now(UTC).date()
+    return {p.id: p.name_cs for p in procurement.procedures_public(today).procedures}
 
 
 @dataclass
@@ -633,6 +635,7 @@ PROCUREMENT_SHOWN = {
     "external_ids",
     "step_count",
     "last_entry_hash",
+    "started_on",
 }
 
 
@@ -722,6 +725,13 @@ def audit_page(
     )
 
 
+def details_text(details: Mapping[str, Any]) -> str:
+    """A red flag's details in one Czech line."""
+    return "; ".join(
+        f"{item.label}: {item.text or show_value(item.rows)}" for item in present_data(details)
+    )
+
+
 # --- step data for people ---------------------------------------------------------------
 
 
@@ -744,7 +754,9 @@ def _data_text(key: str, value: Any) -> str:
         return formatting.signed_czk(value)
     if key.endswith("_excl_vat") or key.endswith("_czk"):
         return formatting.czk(value)
-    if key.endswith("_on"):
+    if key in ("share", "limit"):
+        return formatting.percent(value)
+    if key.endswith("_on") or key in ("due", "actual", "due_date", "actual_date"):
         return formatting.date_cs(value)
     if key.endswith("deadline") or key.endswith("_at"):
         return formatting.datetime_cs(value)

@@ -546,3 +546,37 @@ def test_a_field_the_api_adds_shows_under_more_details() -> None:
     details = service.more_details(town, labels.MUNICIPALITY_FIELDS, service.MUNICIPALITY_SHOWN)
     assert ("water_quality", "výborná") in details
     assert ("PSČ", "28902") in details
+
+
+def test_town_and_audit_pages_page_through_procurements(
+    client: TestClient, seeded: dict[str, str], make_key: MakeKey
+) -> None:
+    headers = make_key("admin")
+    for n in range(21):
+        body = {
+            "buyer_code": HOSTETIN,
+            "title": f"Drobný nákup {n + 1}",
+            "subject": "services",
+            "procedure": "small_scale",
+            "estimated_value_excl_vat": "50000.00",
+        }
+        assert client.post("/v1/procurements", json=body, headers=headers).status_code == 201
+    first = page(client, f"/municipalities/{HOSTETIN}")
+    cards = [c.attrs["data-ocid"] for c in first.find_all("li", class_="procurement-card")]
+    following = first.find("a", rel="next").attrs["href"]
+    second = page(client, following.split("#")[0])
+    cards += [c.attrs["data-ocid"] for c in second.find_all("li", class_="procurement-card")]
+    listed = client.get("/v1/procurements", params={"buyer_code": HOSTETIN, "limit": 100})
+    assert cards == [p["ocid"] for p in listed.json()["items"]]
+    assert not second.find_all("a", rel="next")
+    assert client.get(f"/municipalities/{HOSTETIN}?after=x").status_code == 422
+
+    shown: list[str] = []
+    path: str | None = "/audit"
+    while path:
+        dom = page(client, path)
+        shown += [f.find("a").attrs["href"] for f in dom.find_all("li", class_="flag")]
+        nexts = dom.find_all("a", rel="next")
+        path = nexts[0].attrs["href"] if nexts else None
+    flags = client.get("/v1/red-flags", params={"limit": 200}).json()["items"]
+    assert shown == [f"/procurements/{f['ocid']}" for f in flags]

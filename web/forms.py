@@ -246,11 +246,11 @@ class RedFlagForm(BaseModel):
     rule: RuleId | None = None
     date_from: date | None = Field(default=None, alias="from", ge=date(1990, 1, 1))
     date_to: date | None = Field(default=None, alias="to", le=date(2100, 12, 31))
-    cursor: str | None = Field(default=None, max_length=2000)
+    after: int = Field(default=0, ge=0, le=2**31 - 1)
 
     def url(self, **change: Any) -> str:
         values = self.model_dump(by_alias=True, mode="json", exclude_none=True)
-        values.pop("cursor", None)
+        values.pop("after", None)
         for name, value in change.items():
             if value is None:
                 values.pop(name, None)
@@ -264,12 +264,12 @@ RED_FLAG_LABELS = {
     "rule": "Pravidlo",
     "from": "Od",
     "to": "Do",
-    "cursor": "Stránka",
+    "after": "Stránka",
 }
 
 
 def read_red_flags(params: QueryParams) -> tuple[RedFlagForm, FormErrors]:
-    names = frozenset({"buyer", "rule", "from", "to", "cursor"})
+    names = frozenset({"buyer", "rule", "from", "to", "after"})
     try:
         form = RedFlagForm.model_validate(_raw(params, names, frozenset()))
     except ValidationError as error:

@@ -193,10 +193,12 @@ def municipality_page(code: str, request: Request, session: SessionDep) -> HTMLR
     """One municipality: its pilots and procurements (status, deadlines, findings, flags)."""
     if not CODE.match(code):
         return _error(request, 404, f"Obec s kódem „{code}“ neexistuje (kód obce má 6 číslic).")
-    cursor = request.query_params.get("cursor") or None
+    after = request.query_params.get("after") or "0"
+    if not after.isascii() or not after.isdigit() or len(after) > 10:
+        return _error(request, 422, "Odkaz na další stránku zakázek je neplatný.")
     config = service.red_flag_config(request.app.state.settings)
     try:
-        view = service.municipality(session, code, cursor, config)
+        view = service.municipality(session, code, int(after), config)
     except AppError as error:
         return _app_error(request, error, f"Obec s kódem {code}")
     return _page(request, "municipality.html", view=view)
@@ -228,7 +230,7 @@ def audit_page(request: Request, session: SessionDep) -> HTMLResponse:
             rule=form.rule,
             date_from=form.date_from,
             date_to=form.date_to,
-            cursor=form.cursor,
+            after=form.after,
         )
     except AppError as error:
         return _app_error(request, error, "Stránka varovných signálů")

@@ -22,7 +22,6 @@ from sqlalchemy import func, select
 from sqlmodel import Session
 
 from api.errors import AppError
-from api.pagination import decode_cursor, encode_cursor
 from catalogue import service as catalogue
 from catalogue.models import Municipality, columns
 from catalogue.router import municipality_public, pilot_public, solution_public, vendor_public
@@ -463,7 +462,7 @@ class MunicipalityView:
     pilots: list[PilotPublic]
     more_pilots: bool
     procurements: list[ProcurementSummary]
-    next_cursor: str | None
+    next_after: int | None  # the procurement id the next page starts after
     more: list[tuple[str, str]]
 
 
@@ -472,14 +471,12 @@ PROCUREMENTS_SHOWN = 20
 
 
 def municipality(
-    session: Session, code: str, cursor: str | None, config: RedFlagConfig
+    session: Session, code: str, after: int, config: RedFlagConfig
 ) -> MunicipalityView:
     town = municipality_public(catalogue.get_municipality(session, code))
     found = catalogue.search_pilots(
         session, CatalogueSearch(municipality=code, sort="newest"), None, 50
     )
-    position = decode_cursor(cursor) or {}
-    after = int(position.get("after", 0))
     rows = procurement.list_procurements(
         session, after_id=after or None, limit=PROCUREMENTS_SHOWN + 1, buyer_code=code
     )
@@ -501,7 +498,7 @@ def municipality(
         pilots=[pilot_public(p, m, None) for p, m in found.rows],
         more_pilots=found.next_cursor is not None,
         procurements=_summaries(session, rows, [f for f in flags if f.ocid in shown]),
-        next_cursor=encode_cursor({"after": rows[-1].id}) if more and rows else None,
+        next_after=rows[-1].id if more and rows else None,
         more=more_details(town, labels.MUNICIPALITY_FIELDS, MUNICIPALITY_SHOWN),
     )
 
@@ -687,12 +684,12 @@ def procurement_page(session: Session, ocid: str, config: RedFlagConfig) -> Proc
 @dataclass
 class AuditView:
     flags: list[RedFlag]
-    next_cursor: str | None
+    next_after: int | None  # the procurement id the next page starts after
     checkpoint: CheckpointView | None
     buyers: Mapping[str, str]
 
 
-RED_FLAG_PAGE = 50
+RED_FLAG_PAGE = 20
 
 
 def audit_page(
@@ -703,23 +700,22 @@ def audit_page(
     rule: str | None,
     date_from: date | None,
     date_to: date | None,
-    cursor: str | None,
+    after: int,
 ) -> AuditView:
-    position = decode_cursor(cursor) or {}
     flags, last = audit.red_flags_page(
         session,
         config=config,
         buyer_code=buyer,
         rule=rule,
         period=ExportFilters(buyer, None, None, date_from, date_to),
-        after_id=int(position.get("after", 0)),
+        after_id=after,
         limit=RED_FLAG_PAGE,
         as_of=datetime.now(UTC).date(),
     )
     buyers = {code: town_name(session, code) or code for code in {f.buyer_code for f in flags}}
     return AuditView(
         flags=flags,
-        next_cursor=encode_cursor({"after": last}) if last is not None else None,
+        next_after=last,
         checkpoint=current_checkpoint(session),
         buyers=buyers,
     )

@@ -1236,24 +1236,31 @@ def rank_compatible(
     areas: Sequence[str] = (),
     limit: int = 20,
 ) -> list[Compatible]:
-    """Solutions ranked by how much of ``stack`` they share, then by lower lock-in."""
+    """Solutions ranked by how much of ``stack`` they share, then by lower lock-in.
+
+    The shared standards and MIMs are counted and ranked in SQL (one grouped read of the
+    tags), so only the ``limit`` best solutions are loaded: with 20,000 solutions most of
+    the catalogue shares some standard, and loading every candidate cost over a second."""
     if not stack:
         return []
-    candidates = select(Solution).where(
-        SC.id.in_(
-            select(TC.entity_id).where(
-                TC.entity == "solution",
-                TC.kind.in_(("standard", "mim")),
-                TC.value.in_(sorted(stack)),
-            )
-        )
+    shared = select(TC.entity_id.label("id"), func.count().label("shared")).where(
+        TC.entity == "solution",
+        TC.kind.in_(("standard", "mim")),
+        TC.value.in_(sorted(stack)),
     )
+    if exclude:
+        shared = shared.where(TC.entity_id.not_in(sorted(exclude)))
     if areas:
-        candidates = candidates.where(SC.id.in_(_tagged("solution", "area", areas)))
+        shared = shared.where(TC.entity_id.in_(_tagged("solution", "area", areas)))
+    counted = shared.group_by(TC.entity_id).subquery("counted")
+    best = (
+        select(Solution)
+        .join(counted, counted.c.id == SC.id)
+        .order_by(counted.c.shared.desc(), SC.lockin_score, SC.id)
+        .limit(limit)
+    )
     ranked: list[Compatible] = []
-    for solution in session.execute(candidates).scalars():
-        if solution.id in exclude:
-            continue
+    for solution in session.execute(best).scalars():
         profile = _profile(solution)
         shares = sorted(stack & profile)
         ranked.append(
@@ -1264,8 +1271,7 @@ def rank_compatible(
                 score=round(len(shares) / len(stack), 3),
             )
         )
-    ranked.sort(key=lambda c: (-len(c.shares), c.solution.lockin_score, c.solution.id or 0))
-    return ranked[:limit]
+    return ranked
 
 
 def compatible_with_solution(

@@ -997,6 +997,8 @@ def _pilot_facets(
     if tokens is not None:
         return _facets_from_tags(tokens, kinds, counts)
     postgres = dialect_name(session) == "postgresql"
+    if matches.ranking is None and not matches.conditions:
+        return _catalogue_facets(session, kinds, counts, postgres=postgres)
     if not postgres and matches.ranking is not None and matches.ranking.tagged is not None:
         # SQLite text search: the tags come with the matches from the index itself.
         tagged = matches.ranking.tagged.subquery("tagged")
@@ -1062,6 +1064,47 @@ def _pilot_facets(
     for facet, value, count in session.execute(grouped):
         if facet in counts and value is not None:
             counts[facet][value] = int(count)
+    return {facet: dict(counted) for facet, counted in counts.items()}
+
+
+def _catalogue_facets(
+    session: Session,
+    kinds: Sequence[str],
+    counts: dict[str, Counter[str]],
+    *,
+    postgres: bool,
+) -> dict[str, dict[str, int]]:
+    """The facets of the whole catalogue (no text, no filter: the home page, a first
+    browse), without visiting every pilot: SQLite reads the tag tokens' document counts
+    from the term statistics of the full-text index's tags column; PostgreSQL groups the
+    tags' primary key and the pilots' status and town (walking every pilot's tags one by
+    one took seconds at 100,000 pilots)."""
+    if not postgres:
+        found = search.index_tag_counts(session, _wanted_tags(kinds, counts))
+        return _facets_from_tags(found, kinds, counts)
+    if kinds:
+        query = (
+            select(TC.kind, TC.value, func.count())
+            .where(TC.entity == "pilot", TC.kind.in_(kinds))
+            .group_by(TC.kind, TC.value)
+        )
+        for kind, value, count in session.execute(query):
+            counts[kind][value] = int(count)
+    if "status" in counts:
+        counts["status"].update(
+            _counts(session, select(PC.status, func.count()).group_by(PC.status))
+        )
+    if "region" in counts:
+        towns = select(PC.municipality_code.label("code"), func.count().label("n")).group_by(
+            PC.municipality_code
+        )
+        grouped = towns.subquery("towns")
+        query = (
+            select(MC.region_nuts3, func.sum(grouped.c.n))
+            .join(grouped, grouped.c.code == MC.code)
+            .group_by(MC.region_nuts3)
+        )
+        counts["region"].update(_counts(session, query))
     return {facet: dict(counted) for facet, counted in counts.items()}
 
 

@@ -271,8 +271,16 @@ def test_a_foreign_cursor_is_a_czech_400_page(client: TestClient) -> None:
 
 
 def test_pilot_page_shows_what_was_done_for_how_much_and_whats_nearby(
-    client: TestClient, seeded: dict[str, str]
+    client: TestClient, seeded: dict[str, str], session: Session
 ) -> None:
+    from tests.factories_catalogue import make_pilot
+
+    # Běrunice (835 inhabitants, Central Bohemia, 8 km away): near and of a similar size.
+    make_pilot(session, municipality_code="537021", title="Sdílené elektrokolo")
+    # Bílé Podolí (613) is similar but 30 km away; Tábor (34,277) is neither.
+    make_pilot(session, municipality_code="533971", title="Chytrý rozhlas")
+    make_pilot(session, municipality_code="552046", title="Městský parkovací dům")
+    session.commit()
     number = pilot_id(client, "Veřejné osvětlení s regulací")
     api = client.get(f"/v1/pilots/{number}").json()
     dom = page(client, f"/pilots/{number}")
@@ -288,11 +296,28 @@ def test_pilot_page_shows_what_was_done_for_how_much_and_whats_nearby(
         assert dom.find_all("a", href=f"/solutions/{solution}")
     nearby = dom.find("section", aria_labelledby="v-okoli")
     near_api = client.get(
-        "/v1/pilots", params={"near": KNEZICE, "radius_km": 25, "sort": "distance", "limit": 6}
+        "/v1/pilots", params={"near": KNEZICE, "radius_km": 20, "sort": "distance", "limit": 11}
     ).json()["items"]
     expected = [str(p["id"]) for p in near_api if p["id"] != number][:5]
     assert [a.attrs["data-pilot-id"] for a in nearby.find_all("article")] == expected
-    assert dom.find("section", aria_labelledby="podobne")
+    # Kněžice has 505 inhabitants: towns of 200-1,999 in the Central Bohemian Region.
+    similar = dom.find("section", aria_labelledby="podobne")
+    similar_api = client.get(
+        "/v1/pilots",
+        params={
+            "population_band": ["200-499", "500-999", "1k-2k"],
+            "region": "CZ020",
+            "sort": "newest",
+            "limit": 11,
+        },
+    ).json()["items"]
+    expected = [str(p["id"]) for p in similar_api if p["municipality_code"] != KNEZICE][:5]
+    assert [a.attrs["data-pilot-id"] for a in similar.find_all("article")] == expected
+    assert "Sdílené elektrokolo" in similar.text
+    assert "Chytrý rozhlas" in similar.text
+    assert "Městský parkovací dům" not in similar.text
+    assert "Sdílené elektrokolo" in nearby.text
+    assert "Chytrý rozhlas" not in nearby.text
     # The demo's procurement ocid is not in the trail: shown, but not as a dead link.
     assert "ocds-demo-537292-2021-1" in main
     assert not dom.find_all("a", href="/procurements/ocds-demo-537292-2021-1")

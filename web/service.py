@@ -23,6 +23,7 @@ from sqlmodel import Session
 
 from api.errors import AppError
 from catalogue import service as catalogue
+from catalogue.geo import BAND_IDS
 from catalogue.models import Municipality, columns
 from catalogue.router import municipality_public, pilot_public, solution_public, vendor_public
 from catalogue.schemas import MunicipalityPublic, PilotPublic, SolutionPublic, VendorPublic
@@ -262,6 +263,7 @@ class PilotView:
     procurements: list[ProcurementLink]
     nearby: list[PilotPublic]
     similar: list[PilotPublic]
+    band: str  # the town's population band
     more: list[tuple[str, str]]
 
 
@@ -294,15 +296,22 @@ PILOT_SHOWN = {
 
 
 def _others(
-    session: Session, params: CatalogueSearch, exclude: int, limit: int = 5
+    session: Session,
+    params: CatalogueSearch,
+    exclude: int,
+    limit: int = 5,
+    exclude_town: str | None = None,
 ) -> list[PilotPublic]:
-    found = catalogue.search_pilots(session, params, None, limit + 1)
+    found = catalogue.search_pilots(session, params, None, 2 * limit + 1)
     out = [
         pilot_public(p, m, None, found.distances.get(m.code))
         for p, m in found.rows
-        if p.id != exclude
+        if p.id != exclude and m.code != exclude_town
     ]
     return out[:limit]
+
+
+NEARBY_KM = 20
 
 
 def pilot(session: Session, pilot_id: int) -> PilotView:
@@ -320,17 +329,23 @@ def pilot(session: Session, pilot_id: int) -> PilotView:
         except AppError:
             links.append(ProcurementLink(ocid, None, None))
     nearby = _others(
-        session, CatalogueSearch(near=town.code, radius_km=25, sort="distance"), pilot_id
+        session,
+        CatalogueSearch(near=town.code, radius_km=NEARBY_KM, sort="distance"),
+        pilot_id,
     )
+    # Towns of the same or an adjacent population band in the same region, newest first:
+    # the API's filters (population_band, region), which the index answers quickly.
+    # (similar_to would rank every town of those bands in the country by distance.)
+    band = BAND_IDS.index(catalogue.population_band(town.population))
     similar = _others(
         session,
         CatalogueSearch(
-            similar_to=town.code,
+            bands=list(BAND_IDS[max(band - 1, 0) : band + 2]),
             regions=[town.region_nuts3],
-            areas=public.areas[:1],
-            sort="similarity",
+            sort="newest",
         ),
         pilot_id,
+        exclude_town=town.code,
     )
     return PilotView(
         pilot=public,
@@ -339,6 +354,7 @@ def pilot(session: Session, pilot_id: int) -> PilotView:
         procurements=links,
         nearby=nearby,
         similar=similar,
+        band=BAND_IDS[band],
         more=more_details(public, labels.PILOT_FIELDS, PILOT_SHOWN),
     )
 

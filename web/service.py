@@ -580,20 +580,49 @@ def current_checkpoint(session: Session) -> CheckpointView | None:
     return view
 
 
+ENTRY_GAP = 32  # entries this close together are read in one range
+
+
+def _entry_bytes(session: Session, indexes: Sequence[int]) -> dict[int, bytes]:
+    """The stored bytes of these ledger entries, in as few range reads as the indexes allow
+    (a procurement's steps are often near one another in the log)."""
+    found: dict[int, bytes] = {}
+    ordered = sorted(set(indexes))
+    start = 0
+    while start < len(ordered):
+        end = start
+        while end + 1 < len(ordered) and ordered[end + 1] - ordered[end] <= ENTRY_GAP:
+            end += 1
+        first, last = ordered[start], ordered[end]
+        for entry in ledger.entries(session, first, last - first + 1):
+            found[entry.leaf_index] = bytes(entry.entry_bytes)
+        start = end + 1
+    return found
+
+
 def step_proofs(
     session: Session, leaf_indexes: Sequence[tuple[int, str]], checkpoint: CheckpointView | None
 ) -> dict[int, StepProof]:
-    """Check each (leaf index, entry hash shown) against the signed checkpoint."""
+    """Check each (leaf index, entry hash shown) against the signed checkpoint: the stored
+    bytes hash to the hash shown, and their leaf's inclusion proof (every proof's nodes
+    read at once) leads to the checkpoint's signed root."""
     import base64
 
     root = base64.b64decode(checkpoint.root_b64) if checkpoint and checkpoint.verified else None
     size = checkpoint.size if checkpoint and checkpoint.verified else None
+    stored = _entry_bytes(session, [index for index, _ in leaf_indexes])
+    provable = [i for i, _ in leaf_indexes if size is not None and i < size]
+    get = None
+    if provable and size is not None:
+        tree = size
+
+        def every_proof(node: merkle.NodeGetter) -> object:
+            return [merkle.inclusion_proof(i, tree, node) for i in provable]
+
+        get = merkle.getter(ledger.fetch_nodes(session, merkle.nodes_needed(every_proof)))
     out: dict[int, StepProof] = {}
     for index, shown_hash in leaf_indexes:
-        stored = ledger.entries(session, index, 1)
-        entry_bytes = (
-            bytes(stored[0].entry_bytes) if stored and stored[0].leaf_index == index else b""
-        )
+        entry_bytes = stored.get(index, b"")
         leaf = merkle.leaf_hash(entry_bytes)
         proof = StepProof(index, shown_hash, leaf.hex(), size, [], False, None)
         out[index] = proof
@@ -603,17 +632,17 @@ def step_proofs(
         if hashlib.sha256(entry_bytes).hexdigest() != shown_hash:
             proof.problem = "Otisk uložených bajtů nesouhlasí s otiskem kroku."
             continue
-        if root is None or size is None:
+        if root is None or size is None or get is None:
             proof.problem = "Není k dispozici ověřený podepsaný checkpoint."
             continue
         if index >= size:
             proof.problem = "Krok zatím není pod podepsaným checkpointem."
             continue
-        _, _, path = ledger.inclusion_bundle(session, index, size)
-        proof.proof = [base64.b64encode(p).decode() for p in path]
         try:
+            path = merkle.inclusion_proof(index, size, get)
+            proof.proof = [base64.b64encode(p).decode() for p in path]
             merkle.verify_inclusion(leaf, index, size, path, root)
-        except merkle.ProofError as error:
+        except (merkle.ProofError, LookupError) as error:  # a node not stored: no proof
             proof.problem = f"Důkaz zahrnutí neplatí: {error}"
             continue
         proof.verified = True

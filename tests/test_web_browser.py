@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import os
 import re
-import tempfile
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -32,7 +31,7 @@ from api.auth import Role, issue_key
 from api.settings import Settings
 from tests.conftest import TEST_DATABASE_URL, on_postgres, upgrade_with_register
 from tests.factories_web import KNEZICE, seed_catalogue, seed_procurements
-from tests.servers import start_server
+from tests.servers import screenshot_dir, start_server
 
 CHROMIUM = Path(os.environ.get("SMARTSTEPS_CHROMIUM", "/usr/bin/chromium"))
 CHROMIUM_ARGS = [
@@ -43,9 +42,7 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
-SCREENSHOTS = Path(
-    os.environ.get("SMARTSTEPS_SCREENSHOTS", Path(tempfile.gettempdir()) / "smartsteps-screenshots")
-) / ("postgresql" if on_postgres() else "sqlite")
+SCREENSHOTS = screenshot_dir()
 
 
 def _missing() -> str | None:

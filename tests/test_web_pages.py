@@ -605,3 +605,22 @@ def test_town_and_audit_pages_page_through_procurements(
         path = nexts[0].attrs["href"] if nexts else None
     flags = client.get("/v1/red-flags", params={"limit": 200}).json()["items"]
     assert shown == [f"/procurements/{f['ocid']}" for f in flags]
+
+
+def test_the_map_is_drawn_from_the_register(session: Session) -> None:
+    from sqlmodel import select
+
+    from catalogue.models import Municipality
+    from web import service
+
+    country = service.register(session).map
+    assert len(country.regions) == 14  # the 14 regions (kraje), one path each
+    assert sum(len(d) for _, d, _ in country.regions) < 60_000  # small enough to inline
+    towns = {m.code: m for m in session.exec(select(Municipality))}
+    for town in towns.values():
+        x, y = country.project(town.lat, town.lon)
+        assert 0 <= x <= country.width
+        assert 0 <= y <= country.height
+    as_ = country.project(towns["554499"].lat, towns["554499"].lon)  # Aš, the far west
+    ostrava = country.project(towns["554821"].lat, towns["554821"].lon)
+    assert as_[0] < country.width * 0.1 < country.width * 0.8 < ostrava[0]

@@ -7,6 +7,7 @@ The read models are the API's (``pilot_public``, ``solution_public``, ``procurem
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import threading
 import time
@@ -552,8 +553,6 @@ class StepProof:
 
 def current_checkpoint(session: Session) -> CheckpointView | None:
     """The latest signed checkpoint and whether its signature holds for the served key."""
-    import base64
-
     stored = ledger.latest_checkpoint(session)
     verifier = ledger.signer().verifier
     if stored is None:
@@ -606,8 +605,6 @@ def step_proofs(
     """Check each (leaf index, entry hash shown) against the signed checkpoint: the stored
     bytes hash to the hash shown, and their leaf's inclusion proof (every proof's nodes
     read at once) leads to the checkpoint's signed root."""
-    import base64
-
     root = base64.b64decode(checkpoint.root_b64) if checkpoint and checkpoint.verified else None
     size = checkpoint.size if checkpoint and checkpoint.verified else None
     stored = _entry_bytes(session, [index for index, _ in leaf_indexes])

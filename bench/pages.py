@@ -39,6 +39,8 @@ from sqlalchemy import create_engine, pool, text  # noqa: E402
 from api.app import create_app  # noqa: E402
 from api.auth import Role, issue_key  # noqa: E402
 from api.settings import Settings  # noqa: E402
+from catalogue.geo import BAND_IDS  # noqa: E402
+from catalogue.service import population_band  # noqa: E402
 from tests.factories_audit import happy_path  # noqa: E402
 
 WORDS = [
@@ -216,6 +218,16 @@ def main() -> None:
         [get("/v1/pilots", {"facets": facets, "limit": 20})] * runs,
     )
 
+    def similar_params(town: dict[str, Any]) -> dict[str, Any]:
+        """The pilot page's similar towns: same or adjacent population band, same region."""
+        band = BAND_IDS.index(population_band(town["population"]))
+        return {
+            "population_band": list(BAND_IDS[max(band - 1, 0) : band + 2]),
+            "region": town["region_nuts3"],
+            "sort": "newest",
+            "limit": 11,
+        }
+
     page_calls, json_calls = [], []
     for pilot in rng.sample(pilot_ids, runs):
         data = client.get(f"/v1/pilots/{pilot}").json()
@@ -226,16 +238,8 @@ def main() -> None:
                 get(f"/v1/pilots/{pilot}"),
                 *(get(f"/v1/solutions/{s}") for s in data["solution_ids"]),
                 *(get(f"/v1/vendors/{v}") for v in data["vendor_ids"]),
-                get("/v1/pilots", {"near": code, "radius_km": 25, "sort": "distance", "limit": 6}),
-                get(
-                    "/v1/pilots",
-                    {
-                        "similar_to": code,
-                        "region": data["municipality"]["region_nuts3"],
-                        "area": data["areas"][0],
-                        "limit": 6,
-                    },
-                ),
+                get("/v1/pilots", {"near": code, "radius_km": 20, "sort": "distance", "limit": 11}),
+                get("/v1/pilots", similar_params(data["municipality"])),
             )
         )
     cases["/pilots/{id}"] = (page_calls, json_calls)

@@ -39,7 +39,7 @@ test: lint test-sqlite test-postgres
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy api catalogue procurement
+	$(BIN)/mypy api catalogue procurement web
 	$(BIN)/smartsteps openapi --check
 
 test-sqlite: $(STAMP)

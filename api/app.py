@@ -14,7 +14,7 @@ import fastapi_offline
 from fastapi import FastAPI, Request
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.openapi.utils import get_openapi
-from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
+from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.routing import APIRoute
 from fastapi.staticfiles import StaticFiles
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
@@ -39,6 +39,7 @@ from procurement.ledger import export as ledger_export
 from procurement.ledger import router as ledger_router
 from procurement.ledger import service as ledger_service
 from procurement.register import router as register_router
+from web import router as web_router
 
 API_TITLE = "smartsteps"
 API_VERSION = "1.0.0"
@@ -75,6 +76,7 @@ def _routers() -> list[Any]:
     routers.append(register_router.router)
     routers.append(imports_router.router)
     routers += [ledger_router.router, ledger_router.exports_router]
+    routers.append(web_router.router)  # the Czech pages (not in the OpenAPI document)
     return routers
 
 
@@ -141,8 +143,6 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
 def _install_docs(app: FastAPI) -> None:
     static = Path(fastapi_offline.__file__).resolve().parent / "static"
     app.mount("/docs-static", StaticFiles(directory=static), name="docs-static")
-    # A browser at the root lands on the API docs (307: the same method, to /docs).
-    app.add_api_route("/", lambda: RedirectResponse("/docs"), include_in_schema=False)
 
     page = get_swagger_ui_html(
         openapi_url="/openapi.json",

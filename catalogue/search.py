@@ -283,6 +283,29 @@ def count_tags(session: Session, found: Ranking, kinds: Sequence[str]) -> dict[s
     return {str(word)[1:]: int(count) for word, count in rows}
 
 
+def index_tag_counts(session: Session, kinds: Sequence[str]) -> dict[str, int]:
+    """SQLite: how many pilots of the whole index hold each tag token of ``kinds``, read
+    from the index's own term statistics for its ``tags`` column (an ``fts5vocab`` table of
+    type ``col``, made per connection in the temp schema), not from the documents."""
+    session.execute(
+        text(
+            "CREATE VIRTUAL TABLE IF NOT EXISTS temp.pilot_fts_tag_vocab "
+            "USING fts5vocab(main, pilot_fts, col)"
+        )
+    )
+    # One range a statement: fts5vocab seeks a single term range, but scans (and counts the
+    # postings of) every term of the index for an OR of ranges.
+    statement = text(
+        "SELECT term, doc FROM temp.pilot_fts_tag_vocab "
+        "WHERE col = 'tags' AND term >= :low AND term < :high"
+    )
+    found: dict[str, int] = {}
+    for kind in kinds:
+        rows = session.execute(statement, {"low": kind, "high": kind + "~"})  # ~ > hex digits
+        found.update((str(term), int(doc)) for term, doc in rows)
+    return found
+
+
 def walks_newest_first(session: Session) -> bool:
     """Can the index hand out matches newest first, stopping when it has enough? FTS5
     walks its doclists in rowid order; PostgreSQL can only walk the primary key and test

@@ -1056,6 +1056,8 @@ def _pilot_facets(
     if tokens is not None:
         return _facets_from_tags(tokens, kinds, counts)
     postgres = dialect_name(session) == "postgresql"
+    if matches.ranking is None and not matches.conditions:
+        return _catalogue_facets(session, kinds, counts, postgres=postgres)
     if not postgres and matches.ranking is not None and matches.ranking.tagged is not None:
         # SQLite text search: the tags come with the matches from the index itself.
         tagged = matches.ranking.tagged.subquery("tagged")
@@ -1121,6 +1123,47 @@ def _pilot_facets(
     for facet, value, count in session.execute(grouped):
         if facet in counts and value is not None:
             counts[facet][value] = int(count)
+    return {facet: dict(counted) for facet, counted in counts.items()}
+
+
+def _catalogue_facets(
+    session: Session,
+    kinds: Sequence[str],
+    counts: dict[str, Counter[str]],
+    *,
+    postgres: bool,
+) -> dict[str, dict[str, int]]:
+    """The facets of the whole catalogue (no text, no filter: the home page, a first
+    browse), without visiting every pilot: SQLite reads the tag tokens' document counts
+    from the term statistics of the full-text index's tags column; PostgreSQL groups the
+    tags' primary key and the pilots' status and town (walking every pilot's tags one by
+    one took seconds at 100,000 pilots)."""
+    if not postgres:
+        found = search.index_tag_counts(session, _wanted_tags(kinds, counts))
+        return _facets_from_tags(found, kinds, counts)
+    if kinds:
+        query = (
+            select(TC.kind, TC.value, func.count())
+            .where(TC.entity == "pilot", TC.kind.in_(kinds))
+            .group_by(TC.kind, TC.value)
+        )
+        for kind, value, count in session.execute(query):
+            counts[kind][value] = int(count)
+    if "status" in counts:
+        counts["status"].update(
+            _counts(session, select(PC.status, func.count()).group_by(PC.status))
+        )
+    if "region" in counts:
+        towns = select(PC.municipality_code.label("code"), func.count().label("n")).group_by(
+            PC.municipality_code
+        )
+        grouped = towns.subquery("towns")
+        query = (
+            select(MC.region_nuts3, func.sum(grouped.c.n))
+            .join(grouped, grouped.c.code == MC.code)
+            .group_by(MC.region_nuts3)
+        )
+        counts["region"].update(_counts(session, query))
     return {facet: dict(counted) for facet, counted in counts.items()}
 
 
@@ -1296,24 +1339,31 @@ def rank_compatible(
     areas: Sequence[str] = (),
     limit: int = 20,
 ) -> list[Compatible]:
-    """Solutions ranked by how much of ``stack`` they share, then by lower lock-in."""
+    """Solutions ranked by how much of ``stack`` they share, then by lower lock-in.
+
+    The shared standards and MIMs are counted and ranked in SQL (one grouped read of the
+    tags), so only the ``limit`` best solutions are loaded: with 20,000 solutions most of
+    the catalogue shares some standard, and loading every candidate cost over a second."""
     if not stack:
         return []
-    candidates = select(Solution).where(
-        SC.id.in_(
-            select(TC.entity_id).where(
-                TC.entity == "solution",
-                TC.kind.in_(("standard", "mim")),
-                TC.value.in_(sorted(stack)),
-            )
-        )
+    shared = select(TC.entity_id.label("id"), func.count().label("shared")).where(
+        TC.entity == "solution",
+        TC.kind.in_(("standard", "mim")),
+        TC.value.in_(sorted(stack)),
     )
+    if exclude:
+        shared = shared.where(TC.entity_id.not_in(sorted(exclude)))
     if areas:
-        candidates = candidates.where(SC.id.in_(_tagged("solution", "area", areas)))
+        shared = shared.where(TC.entity_id.in_(_tagged("solution", "area", areas)))
+    counted = shared.group_by(TC.entity_id).subquery("counted")
+    best = (
+        select(Solution)
+        .join(counted, counted.c.id == SC.id)
+        .order_by(counted.c.shared.desc(), SC.lockin_score, SC.id)
+        .limit(limit)
+    )
     ranked: list[Compatible] = []
-    for solution in session.execute(candidates).scalars():
-        if solution.id in exclude:
-            continue
+    for solution in session.execute(best).scalars():
         profile = _profile(solution)
         shares = sorted(stack & profile)
         ranked.append(
@@ -1324,8 +1374,7 @@ def rank_compatible(
                 score=round(len(shares) / len(stack), 3),
             )
         )
-    ranked.sort(key=lambda c: (-len(c.shares), c.solution.lockin_score, c.solution.id or 0))
-    return ranked[:limit]
+    return ranked
 
 
 def compatible_with_solution(

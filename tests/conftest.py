@@ -231,3 +231,12 @@ def upgrade_with_register(url: str) -> None:
         import_register(session, BUILTIN_REGISTER)
         session.commit()
     engine.dispose()
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """Say where the browser tests left their screenshots."""
+    from tests.servers import screenshot_dir
+
+    folder = screenshot_dir()
+    if folder.is_dir() and any(folder.iterdir()):
+        terminalreporter.write_line(f"browser screenshots (1280 and 360 px) and PDF: {folder}")

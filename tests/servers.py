@@ -88,3 +88,15 @@ def running_server(env: dict[str, str]) -> Iterator[Server]:
                 server.process.wait(timeout=30)
             except subprocess.TimeoutExpired:
                 server.kill()
+
+
+def screenshot_dir() -> Path:
+    """Where the browser tests keep their screenshots (printed at the end of the run):
+    ``SMARTSTEPS_SCREENSHOTS``, else a folder in the system's temp dir, per database."""
+    import tempfile
+
+    base = os.environ.get("SMARTSTEPS_SCREENSHOTS") or Path(tempfile.gettempdir()) / (
+        "smartsteps-screenshots"
+    )
+    kind = "postgresql" if os.environ.get("SMARTSTEPS_TEST_DATABASE_URL") else "sqlite"
+    return Path(base) / kind

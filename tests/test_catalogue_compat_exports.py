@@ -154,3 +154,47 @@ def test_solutions_export(client: TestClient, session: Session) -> None:
     assert rows[-1]["name"] == "'+SUM(A1)"
     assert rows[-1]["standards"] == "gtfs|netex"
     assert client.get("/v1/exports/solutions", params={"format": "geojson"}).status_code == 422
+
+
+def test_compatible_ranking_in_sql_equals_ranking_every_candidate(
+    client: TestClient, session: Session
+) -> None:
+    """The SQL ranking (counted in the tags, only the best loaded) gives what ranking every
+    candidate by hand gives: most shared, then lower lock-in, then id."""
+    import random
+
+    rng = random.Random(3)
+    vendor = make_vendor(session)
+    slugs = sorted(s.slug for s in STANDARDS)
+    areas = ["mobility", "economy", "energy_environment"]
+    made = []
+    for n in range(40):
+        chosen = rng.sample(slugs, rng.randint(0, 5))
+        made.append(
+            make_solution(
+                session,
+                vendor,
+                name=f"S{n}",
+                areas=rng.sample(areas, rng.randint(1, 2)),
+                standards=[s for s in chosen if not s.startswith("mim")],
+                mims=[s for s in chosen if s.startswith("mim")],
+                open_source=rng.random() < 0.5,
+                bulk_export=rng.random() < 0.5,
+            )
+        )
+    session.commit()
+    standards = [s for s in slugs if not s.startswith("mim")]
+    for _ in range(15):
+        stack = set(rng.sample(standards, rng.randint(1, 4)))
+        area = rng.choice([None, *areas])
+        body: dict[str, object] = {"standards": sorted(stack), "limit": 10}
+        if area:
+            body["areas"] = [area]
+        answer = client.post("/v1/compatibility", json=body).json()
+        expected = sorted(
+            (-len(stack & set(s.standards)), s.lockin_score, s.id)
+            for s in made
+            if (not area or area in s.areas) and stack & set(s.standards)
+        )[:10]
+        assert [item["solution"]["id"] for item in answer["items"]] == [e[2] for e in expected]
+        assert [len(item["shares"]) for item in answer["items"]] == [-e[0] for e in expected]

@@ -610,3 +610,39 @@ def test_postgres_statistics_tell_common_words_from_rare_ones(
     # Without statistics (before any ANALYZE) nothing is ruled out.
     monkeypatch.setattr(search, "_lexeme_shares", lambda *_: None)
     assert common("kanalizace", 0.9)
+
+
+def test_facets_of_the_whole_catalogue_equal_the_facets_of_a_filter_that_keeps_all(
+    client: TestClient, session: Session
+) -> None:
+    """Without text and filters the facets come from the index's term statistics (SQLite)
+    or grouped tags (PostgreSQL): they must count what walking every pilot counts."""
+    vendor = make_vendor(session)
+    sensors = make_solution(
+        session, vendor, name="Sensors", standards=["lorawan", "mqtt"], mims=["mim1"]
+    )
+    meters = make_solution(session, vendor, name="Meters", standards=["modbus"], mims=["mim2"])
+    for code, status, areas, used in (
+        (KNEZICE, "pilot", ["energy_environment"], [sensors.id]),
+        (NYMBURK, "in_production", ["mobility", "economy"], [meters.id]),
+        (ABERTAMY, "pilot", ["everyday_life"], [sensors.id, meters.id]),
+        (TABOR, "planned", ["public_administration"], []),
+        (HOSTETIN, "discontinued", ["energy_environment", "mobility"], [meters.id]),
+    ):
+        make_pilot(
+            session,
+            municipality_code=code,
+            status=status,
+            areas=areas,
+            solution_ids=used,
+            # Words that begin like the tag kinds must not count as tags.
+            description="area status standard mim region areal standardni statusy",
+        )
+    session.commit()
+    facets = "area,status,standard,mim,region"
+    whole = client.get("/v1/pilots", params={"facets": facets}).json()["facets"]
+    walked = client.get("/v1/pilots", params={"facets": facets, "population_min": 0}).json()
+    assert whole == walked["facets"]
+    assert whole["status"] == {"pilot": 2, "in_production": 1, "planned": 1, "discontinued": 1}
+    assert whole["mim"] == {"mim1": 2, "mim2": 3}
+    assert sum(whole["region"].values()) == 5

@@ -46,8 +46,10 @@ def test_docs_are_served_without_a_cdn(client: TestClient) -> None:
     assert client.get("/docs-static/swagger-ui-bundle.js").status_code == 200
 
 
-def test_the_root_sends_a_browser_to_the_docs(client: TestClient) -> None:
+def test_the_root_is_the_home_page_and_links_the_docs(client: TestClient) -> None:
+    """A browser at / gets the Czech home page (web/), which links the API docs."""
     response = client.get("/", follow_redirects=False)
-    assert response.status_code == 307
-    assert response.headers["location"] == "/docs"
-    assert client.get("/").url.path == "/docs"
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/html")
+    assert '<html lang="cs"' in response.text
+    assert 'href="/docs"' in response.text

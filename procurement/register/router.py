@@ -56,8 +56,8 @@ def _check_period(signed_from: date | None, signed_to: date | None) -> None:
         )
 
 
-def _position(cursor: str | None) -> tuple[int, int] | None:
-    position = decode_cursor(cursor)
+def _position(list_name: str, cursor: str | None) -> tuple[int, int] | None:
+    position = decode_cursor(list_name, cursor)
     if not position:
         return None
     after = position.get("after")
@@ -67,11 +67,15 @@ def _position(cursor: str | None) -> tuple[int, int] | None:
 
 
 def _page(
-    request: Request, response: Response, rows: list[Any], last: tuple[int, int] | None
+    request: Request,
+    response: Response,
+    list_name: str,
+    rows: list[Any],
+    last: tuple[int, int] | None,
 ) -> Page[RegisterRecordPublic]:
     page = Page[RegisterRecordPublic](
         items=[RegisterRecordPublic.of(row) for row in rows],
-        next_cursor=encode_cursor({"after": list(last)}) if last else None,
+        next_cursor=encode_cursor(list_name, {"after": list(last)}) if last else None,
     )
     page_response(request, response, page)
     return page
@@ -101,10 +105,10 @@ def list_register_records(
         signed_from=signed_from,
         signed_to=signed_to,
         all_versions=all_versions,
-        after=_position(cursor),
+        after=_position("contract-register", cursor),
         limit=limit,
     )
-    return _page(request, response, rows, last)
+    return _page(request, response, "contract-register", rows, last)
 
 
 @router.get(
@@ -130,7 +134,7 @@ def list_unmatched_register_records(
         buyer_code=buyer,
         signed_from=signed_from,
         signed_to=signed_to,
-        after=_position(cursor),
+        after=_position("contract-register-unmatched", cursor),
         limit=limit,
     )
-    return _page(request, response, rows, last)
+    return _page(request, response, "contract-register-unmatched", rows, last)

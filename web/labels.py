@@ -265,6 +265,16 @@ RED_FLAG_RULES: dict[str, tuple[str, str]] = {
         "Vybraný dodavatel nepodal zaznamenanou nabídku nebo byl z hodnocení vyloučen "
         "(chyba záznamu, nebo výběr mimo soutěž).",
     ),
+    "contract_missing_from_register": (
+        "Smlouva chybí v registru smluv",
+        "Smlouvu nad 50 000 Kč bez DPH se v zrcadle registru smluv nepodařilo najít, ačkoli "
+        "registr už pokrývá celou lhůtu pro její uveřejnění.",
+    ),
+    "register_value_differs": (
+        "Hodnota v registru smluv se liší",
+        "Záznam v registru smluv uvádí jinou hodnotu smlouvy, než jaká je zapsána v průběhu "
+        "zakázky.",
+    ),
     "split_contracts": (
         "Možné dělení zakázky",
         "Nákupy jedné obce v jedné skupině CPV během 12 měsíců zůstávají každý těsně pod "
@@ -377,6 +387,7 @@ PROCUREMENT_FIELDS: dict[str, str] = {
     "step_count": "Počet kroků",
     "last_entry_hash": "Otisk posledního kroku",
     "started_on": "Zahájení řízení",
+    "legal_ground": "Zákonný důvod jednacího řízení bez uveřejnění",
 }
 
 STEP_RECORD_FIELDS: dict[str, str] = {

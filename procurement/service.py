@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
@@ -568,6 +568,31 @@ class _AppendHead:
     step_types: str
 
 
+_APPENDS_KEY = "smartsteps.appends"
+
+
+@dataclass
+class _Appends:
+    """What this transaction's appends know of the procurement rows they locked: a row
+    locked once (FOR UPDATE; on SQLite the write lock) stays this transaction's until it
+    ends, so later appends to it (an import, a group commit) read its head from here; and
+    for a procurement whose whole trail this transaction wrote, its entries, so the
+    findings of its next step need no reads. Kept per innermost transaction, like the ledger
+    head: a savepoint that is rolled back leaves nothing behind."""
+
+    transaction: Any
+    heads: dict[str, _AppendHead] = field(default_factory=dict)
+    trails: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+
+
+def _appends(session: Session) -> _Appends:
+    transaction = session.get_nested_transaction() or session.get_transaction()
+    cached: _Appends | None = session.info.get(_APPENDS_KEY)
+    if cached is None or cached.transaction is not transaction:
+        cached = session.info[_APPENDS_KEY] = _Appends(transaction)
+    return cached
+
+
 def record_step(
     session: Session,
     ocid: str,
@@ -597,10 +622,16 @@ def record_step(
     # in the same order as any other, or two of them could deadlock on PostgreSQL.
     leaf_index = ledger.next_leaf_index(session)
     connection = session.connection()
-    row = connection.execute(_SELECT_FOR_APPEND, {"ocid": ocid}).first()
-    if row is None:
-        raise ProcurementNotFound(ocid)
-    procurement = _AppendHead(**row._mapping)
+    appends = _appends(session)
+    procurement = appends.heads.get(ocid)
+    if procurement is None:
+        row = connection.execute(_SELECT_FOR_APPEND, {"ocid": ocid}).first()
+        if row is None:
+            raise ProcurementNotFound(ocid)
+        procurement = appends.heads[ocid] = _AppendHead(**row._mapping)
+    trail = appends.trails.get(ocid)
+    if trail is None and procurement.last_seq == 0:
+        trail = appends.trails[ocid] = []
     ensure(
         caller.acts_for_municipality(procurement.buyer_code),
         f"This key may not record steps for municipality {procurement.buyer_code}.",
@@ -624,7 +655,9 @@ def record_step(
             imported_from["order_note"] = note
 
     seq = procurement.last_seq + 1
-    findings = _findings_on_record(session, procurement, proc, step_type, seq, step, data, types)
+    findings = _findings_on_record(
+        session, procurement, proc, step_type, seq, step, data, types, trail
+    )
     findings_json = [f.model_dump(mode="json") for f in findings]
 
     prev_hash = procurement.last_entry_hash
@@ -687,6 +720,11 @@ def record_step(
             _ADVANCE_PROCUREMENT_KEEP_STATUS if keep_status else _ADVANCE_PROCUREMENT,
             head_params,
         )
+    appends.heads[ocid] = replace(
+        procurement, last_seq=seq, last_entry_hash=entry_hash, step_types=step_types
+    )
+    if trail is not None:
+        trail.append(_entry_document(entry_bytes))
     # A Procurement this session already holds must not keep the old head.
     loaded = session.identity_map.get(session.identity_key(Procurement, procurement.id))
     if loaded is not None:
@@ -714,9 +752,10 @@ def _findings_on_record(
     step: StepBase,
     data: dict[str, Any],
     types: set[str],
+    trail: list[dict[str, Any]] | None = None,
 ) -> list[Finding]:
     """The periods this step breaks, measured on the effective trail before it (only the
-    steps the rules refer to are read)."""
+    steps the rules refer to are read; none when ``trail`` holds every entry before it)."""
     rule = proc.step(step_type)
     if rule is None:
         return []
@@ -728,8 +767,15 @@ def _findings_on_record(
     if any(d.not_with_single_bid for d in deadlines):
         wanted.add("bids_opened")
     wanted.discard(step_type)
-    latest = _latest_seqs(session, procurement.id, wanted & types)
-    earlier = _effective(session, procurement.id, set(latest.values()), "correction" in types)
+    corrected = "correction" in types
+    if trail is None:
+        latest = _latest_seqs(session, procurement.id, wanted & types)
+        earlier = _effective(session, procurement.id, set(latest.values()), corrected)
+    else:
+        latest = {e["type"]: int(e["seq"]) for e in trail if e["type"] in wanted}
+        seqs = set(latest.values())
+        read = [e for e in trail if e["seq"] in seqs or (corrected and e["type"] == "correction")]
+        earlier = {s.seq: s for s in effective_steps(read) if s.seq in seqs}
     this = Occurrence(seq, step.occurred_at, data)
 
     def occurrence(of_type: str | None) -> Occurrence | None:

@@ -34,6 +34,7 @@ from api.settings import Settings, get_settings
 from api.writer import WriteQueue
 from procurement import router as procurement_router
 from procurement.audit import router as audit_router
+from procurement.imports import router as imports_router
 from procurement.ledger import export as ledger_export
 from procurement.ledger import router as ledger_router
 from procurement.ledger import service as ledger_service
@@ -50,7 +51,8 @@ tamper-evident trail of their public procurements.
 * Writes need `Authorization: Bearer <api key>` (keys come from `smartsteps keys create`).
   A key that is sent must be valid on every route (401 otherwise); each request is charged
   to its key's rate-limit budget, or without a key to its client address's.
-* Bodies are JSON in UTF-8 (415 otherwise). A cursor belongs to the list that issued it.
+* Bodies are JSON in UTF-8 (415 otherwise; a buyer profile import takes its XML file). A
+  cursor belongs to the list that issued it.
 * Errors are `application/problem+json` (RFC 9457); validation errors list
   `errors[{pointer, in, detail}]`.
 * Lists take `limit` and an opaque `cursor` and return `{items, next_cursor}` plus a
@@ -72,6 +74,7 @@ def _routers() -> list[Any]:
     routers.append(procurement_router.router)
     routers.append(audit_router.router)
     routers.append(register_router.router)
+    routers.append(imports_router.router)
     routers += [ledger_router.router, ledger_router.exports_router]
     routers.append(web_router.router)  # the Czech pages (not in the OpenAPI document)
     return routers

@@ -20,6 +20,7 @@ from api.settings import get_settings
 from catalogue import cli as catalogue_cli
 from procurement import cli as procurement_cli
 from procurement.audit.cli import export_app
+from procurement.imports import cli as imports_cli
 from procurement.ledger import cli as ledger_cli
 from procurement.register import cli as register_cli
 
@@ -34,6 +35,7 @@ app.add_typer(import_app, name="import")
 import_app.command("municipalities")(catalogue_cli.import_municipalities)
 import_app.command("cpv")(procurement_cli.import_cpv_list)
 import_app.command("contract-register")(register_cli.import_contract_register)
+import_app.command("buyer-profile")(imports_cli.import_buyer_profile)
 app.add_typer(catalogue_cli.seed_app, name="seed")
 app.add_typer(export_app, name="export")
 ledger_cli.register(app, export_app)

@@ -87,6 +87,12 @@ def municipality_registered(session: Session, code: str) -> bool:
     return session.get(Municipality, code) is not None
 
 
+def municipality_ico(session: Session, code: str) -> str | None:
+    """The municipality's IČO when the register gave it (the buyer's id in exports)."""
+    municipality = session.get(Municipality, code)
+    return municipality.ico if municipality is not None else None
+
+
 def _center(session: Session, code: str, parameter: str) -> Municipality:
     municipality = session.get(Municipality, code)
     if municipality is None:

@@ -173,6 +173,20 @@ class ExternalIds(Strict):
     ted: Text100 | None = Field(default=None, description="Tenders Electronic Daily")
     nen: Text100 | None = Field(default=None, description="Národní elektronický nástroj")
     contract_register: Text100 | None = Field(default=None, description="Registr smluv")
+    buyer_profile_code: Text100 | None = Field(
+        default=None,
+        description="profil_kod: the buyer profile's number in the VVZ (set by imports)",
+    )
+    buyer_profile_procurement_id: Text100 | None = Field(
+        default=None,
+        description="The zakázka's id on the buyer profile (id_objektu, or kod_vz_na_profilu "
+        "in the 2016 structure; set by imports)",
+    )
+    buyer_profile_part_id: Text100 | None = Field(
+        default=None,
+        description="The part's id on the buyer profile (cast_zakazky id_objektu, or "
+        "cislo_casti in the 2016 structure; set by imports)",
+    )
 
 
 class ProcurementCreate(Strict):
@@ -433,6 +447,13 @@ class StepPublic(StepRecorded):
         default_factory=dict,
         description="data with every later correction applied, in seq order (what the "
         "timeline, findings, red flags and OCDS read)",
+    )
+    imported_from: dict[str, Any] | None = Field(
+        default=None,
+        description="For a step imported from an official export (a buyer profile): the "
+        "file's SHA-256, the element path the step comes from, the element that dates it, "
+        "and the order rule it was recorded without (order_note); part of its ledger entry. "
+        "null for steps posted through the API",
     )
 
 

@@ -13,14 +13,14 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
 import rfc8785
 from pydantic import ValidationError
-from sqlalchemy import bindparam, func
+from sqlalchemy import bindparam, func, or_
 from sqlalchemy import insert as sa_insert
 from sqlalchemy import select as sa_select
 from sqlalchemy import update as sa_update
@@ -268,26 +268,21 @@ def _effective(
     session: Session, procurement_id: int, seqs: set[int], corrected: bool
 ) -> dict[int, EffectiveStep]:
     """Steps ``seqs`` with their effective data: when the trail has corrections
-    (``corrected``), all of them are read with the steps and applied (trail.py)."""
-    where: Any = col(ProcurementStep.seq).in_(seqs)
-    if corrected:
-        where = where | (col(ProcurementStep.type) == "correction")
-    steps = effective_steps(_entries(session, procurement_id, where))
+    (``corrected``), all of them are read with the steps and applied (trail.py).
+    Part of an append (which has flushed): built-once Core statements."""
+    statement = _STEP_ENTRIES_AND_CORRECTIONS if corrected else _STEP_ENTRIES
+    rows = session.connection().execute(statement, {"pid": procurement_id, "seqs": sorted(seqs)})
+    steps = effective_steps(_entry_document(raw) for (raw,) in rows)
     return {s.seq: s for s in steps if s.seq in seqs}
 
 
 def _latest_seqs(session: Session, procurement_id: int, step_types: set[str]) -> dict[str, int]:
-    """The seq of the latest step of each type in ``step_types``."""
+    """The seq of the latest step of each type in ``step_types`` (part of an append)."""
     if not step_types:
         return {}
-    rows = session.exec(
-        select(ProcurementStep.type, func.max(ProcurementStep.seq))
-        .where(
-            ProcurementStep.procurement_id == procurement_id,
-            col(ProcurementStep.type).in_(step_types),
-        )
-        .group_by(col(ProcurementStep.type))
-    ).all()
+    rows = session.connection().execute(
+        _LATEST_SEQS, {"pid": procurement_id, "types": sorted(step_types)}
+    )
     return {str(t): int(seq) for t, seq in rows}
 
 
@@ -332,6 +327,16 @@ def _check_order(proc: Procedure, step_type: str, types: set[str]) -> None:
             missing=options,
             one_of=True,
         )
+
+
+def order_problem(proc: Procedure, step_type: str, types: set[str]) -> str | None:
+    """Why the order rules would refuse ``step_type`` after steps of ``types`` (None: they
+    allow it). An imported step is recorded anyway and carries this as its order note."""
+    try:
+        _check_order(proc, step_type, types)
+    except (StepNotAllowed, StepOutOfOrder) as refused:
+        return refused.detail
+    return None
 
 
 def _validation_errors(exc: ValidationError, prefix: str) -> list[dict[str, str]]:
@@ -464,6 +469,32 @@ _SELECT_FOR_APPEND = (
     .with_for_update()
 )
 _INSERT_STEP = sa_insert(_STEPS)
+_LEDGER_ENTRIES = LedgerEntry.__table__  # type: ignore[attr-defined]
+# The reads an append's findings make: the latest step of the types its periods start from,
+# and the entries of those steps (with the trail's corrections, when it has any).
+_LATEST_SEQS = (
+    sa_select(_STEPS.c.type, func.max(_STEPS.c.seq))
+    .where(
+        _STEPS.c.procurement_id == bindparam("pid"),
+        _STEPS.c.type.in_(bindparam("types", expanding=True)),
+    )
+    .group_by(_STEPS.c.type)
+)
+
+
+def _entries_of_steps(condition: Any) -> Any:
+    return (
+        sa_select(_LEDGER_ENTRIES.c.entry_bytes)
+        .join(_STEPS, _STEPS.c.leaf_index == _LEDGER_ENTRIES.c.leaf_index)
+        .where(_STEPS.c.procurement_id == bindparam("pid"), condition)
+        .order_by(_STEPS.c.seq)
+    )
+
+
+_STEP_ENTRIES = _entries_of_steps(_STEPS.c.seq.in_(bindparam("seqs", expanding=True)))
+_STEP_ENTRIES_AND_CORRECTIONS = _entries_of_steps(
+    or_(_STEPS.c.seq.in_(bindparam("seqs", expanding=True)), _STEPS.c.type == "correction")
+)
 _STEP_COLUMNS = (
     "procurement_id",
     "seq",
@@ -506,6 +537,22 @@ _PG_STEP_WITH_APPEND_KEEP_STATUS = ledger.pg_with_append(
 
 
 @dataclass(frozen=True)
+class ImportedStep:
+    """A step an official export states (a buyer profile), recorded by an import.
+
+    ``imported_from`` (the file's SHA-256, the element path, the element that dates the
+    step, ...) becomes the entry's ``imported_from`` member, so the ledger hashes it with the
+    step. The order rules are not enforced for it: an export proves only some steps (no
+    approval, say), and what it proves is recorded, never invented; the rule it breaks is
+    stored beside it as ``order_note``. ``documents`` are the export's (url, type, time: it
+    states no hash) in place of the posted ones.
+    """
+
+    imported_from: dict[str, Any]
+    documents: list[dict[str, Any]]
+
+
+@dataclass(frozen=True)
 class _AppendHead:
     """The locked procurement row: what an append reads of it."""
 
@@ -521,6 +568,31 @@ class _AppendHead:
     step_types: str
 
 
+_APPENDS_KEY = "smartsteps.appends"
+
+
+@dataclass
+class _Appends:
+    """What this transaction's appends know of the procurement rows they locked: a row
+    locked once (FOR UPDATE; on SQLite the write lock) stays this transaction's until it
+    ends, so later appends to it (an import, a group commit) read its head from here; and
+    for a procurement whose whole trail this transaction wrote, its entries, so the
+    findings of its next step need no reads. Kept per innermost transaction, like the ledger
+    head: a savepoint that is rolled back leaves nothing behind."""
+
+    transaction: Any
+    heads: dict[str, _AppendHead] = field(default_factory=dict)
+    trails: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+
+
+def _appends(session: Session) -> _Appends:
+    transaction = session.get_nested_transaction() or session.get_transaction()
+    cached: _Appends | None = session.info.get(_APPENDS_KEY)
+    if cached is None or cached.transaction is not transaction:
+        cached = session.info[_APPENDS_KEY] = _Appends(transaction)
+    return cached
+
+
 def record_step(
     session: Session,
     ocid: str,
@@ -528,14 +600,19 @@ def record_step(
     caller: Caller,
     *,
     now: datetime | None = None,
+    imported: ImportedStep | None = None,
 ) -> StepRecorded:
-    """Append a step: check its order, compute its findings, write its canonical entry."""
+    """Append a step: check its order, compute its findings, write its canonical entry.
+    An ``imported`` step is recorded whatever the order rules say (see ``ImportedStep``)."""
     now = now or utcnow()
     step_type: str = step.type  # type: ignore[attr-defined]
     # Work that does not depend on the locked rows is done before the first statement
     # (on SQLite that statement takes the write lock; on PostgreSQL the row lock).
     data: dict[str, Any] = step.data.model_dump(mode="json", by_alias=True)  # type: ignore[attr-defined]
-    documents = [d.model_dump(mode="json") for d in step.documents]
+    if imported is None:
+        documents = [d.model_dump(mode="json") for d in step.documents]
+    else:
+        documents = list(imported.documents)
     occurred_at = rfc3339(step.occurred_at)
     recorded_at = rfc3339(now)
     if session.new or session.dirty or session.deleted:
@@ -545,10 +622,16 @@ def record_step(
     # in the same order as any other, or two of them could deadlock on PostgreSQL.
     leaf_index = ledger.next_leaf_index(session)
     connection = session.connection()
-    row = connection.execute(_SELECT_FOR_APPEND, {"ocid": ocid}).first()
-    if row is None:
-        raise ProcurementNotFound(ocid)
-    procurement = _AppendHead(**row._mapping)
+    appends = _appends(session)
+    procurement = appends.heads.get(ocid)
+    if procurement is None:
+        row = connection.execute(_SELECT_FOR_APPEND, {"ocid": ocid}).first()
+        if row is None:
+            raise ProcurementNotFound(ocid)
+        procurement = appends.heads[ocid] = _AppendHead(**row._mapping)
+    trail = appends.trails.get(ocid)
+    if trail is None and procurement.last_seq == 0:
+        trail = appends.trails[ocid] = []
     ensure(
         caller.acts_for_municipality(procurement.buyer_code),
         f"This key may not record steps for municipality {procurement.buyer_code}.",
@@ -560,13 +643,21 @@ def record_step(
             "/type",
         )
     types = set(procurement.step_types.split(",")) - {""}
+    imported_from: dict[str, Any] | None = None
     if step_type == "correction":
         data["corrected"] = _corrected_values(session, procurement, data)
-    else:
+    elif imported is None:
         _check_order(proc, step_type, types)
+    else:
+        imported_from = dict(imported.imported_from)
+        note = order_problem(proc, step_type, types)
+        if note is not None:
+            imported_from["order_note"] = note
 
     seq = procurement.last_seq + 1
-    findings = _findings_on_record(session, procurement, proc, step_type, seq, step, data, types)
+    findings = _findings_on_record(
+        session, procurement, proc, step_type, seq, step, data, types, trail
+    )
     findings_json = [f.model_dump(mode="json") for f in findings]
 
     prev_hash = procurement.last_entry_hash
@@ -584,6 +675,10 @@ def record_step(
         "documents": documents,
         "findings": findings_json,
     }
+    if imported_from is not None:
+        # The name sorts before "leaf_index", so the entry's canonical tail of scalar chain
+        # members (which the fast verifier reads) stays as it is for every entry.
+        document["imported_from"] = imported_from
     entry_bytes: bytes = rfc8785.dumps(document)
     entry_hash = hashlib.sha256(entry_bytes).hexdigest()
     step_row: dict[str, Any] = {
@@ -625,6 +720,11 @@ def record_step(
             _ADVANCE_PROCUREMENT_KEEP_STATUS if keep_status else _ADVANCE_PROCUREMENT,
             head_params,
         )
+    appends.heads[ocid] = replace(
+        procurement, last_seq=seq, last_entry_hash=entry_hash, step_types=step_types
+    )
+    if trail is not None:
+        trail.append(_entry_document(entry_bytes))
     # A Procurement this session already holds must not keep the old head.
     loaded = session.identity_map.get(session.identity_key(Procurement, procurement.id))
     if loaded is not None:
@@ -652,9 +752,10 @@ def _findings_on_record(
     step: StepBase,
     data: dict[str, Any],
     types: set[str],
+    trail: list[dict[str, Any]] | None = None,
 ) -> list[Finding]:
     """The periods this step breaks, measured on the effective trail before it (only the
-    steps the rules refer to are read)."""
+    steps the rules refer to are read; none when ``trail`` holds every entry before it)."""
     rule = proc.step(step_type)
     if rule is None:
         return []
@@ -666,8 +767,15 @@ def _findings_on_record(
     if any(d.not_with_single_bid for d in deadlines):
         wanted.add("bids_opened")
     wanted.discard(step_type)
-    latest = _latest_seqs(session, procurement.id, wanted & types)
-    earlier = _effective(session, procurement.id, set(latest.values()), "correction" in types)
+    corrected = "correction" in types
+    if trail is None:
+        latest = _latest_seqs(session, procurement.id, wanted & types)
+        earlier = _effective(session, procurement.id, set(latest.values()), corrected)
+    else:
+        latest = {e["type"]: int(e["seq"]) for e in trail if e["type"] in wanted}
+        seqs = set(latest.values())
+        read = [e for e in trail if e["seq"] in seqs or (corrected and e["type"] == "correction")]
+        earlier = {s.seq: s for s in effective_steps(read) if s.seq in seqs}
     this = Occurrence(seq, step.occurred_at, data)
 
     def occurrence(of_type: str | None) -> Occurrence | None:
@@ -721,6 +829,7 @@ def _step_public(step: EffectiveStep, row: ProcurementStep) -> StepPublic:
         documents=document["documents"],
         corrected_by=list(step.corrected_by),
         effective_data=step.data,
+        imported_from=document.get("imported_from"),
     )
 
 

@@ -39,6 +39,9 @@ class Example:
     body: dict[str, Any]
     headers: dict[str, str] = field(default_factory=dict)
     ok: int = 201
+    # A route that takes a file (not JSON): its bytes and media type, mutated file-wise.
+    content: bytes | None = None
+    content_type: str = "application/json"
 
 
 @dataclass
@@ -170,6 +173,35 @@ def _step_example(ctx: Context) -> Example:
     return Example("POST", f"/v1/procurements/{ocid}/steps", body, admin)
 
 
+def _buyer_profile_example(ctx: Context) -> Example:
+    from tests.factories_imports import current_export
+
+    return Example(
+        "POST",
+        f"/v1/imports/buyer-profile?buyer={pf.BUYER}",
+        {},
+        ctx.make_key(Role.officer, municipality_code=pf.BUYER),
+        ok=200,
+        content=current_export(),
+        content_type="application/xml",
+    )
+
+
+def _file_mutations(content: bytes, content_type: str) -> Iterator[tuple[str, bytes, str]]:
+    """Copies of a file with exactly one thing wrong: (what, bytes, media type)."""
+    yield "cut short", content[: len(content) // 2], content_type
+    yield "not the declared media type", content, "application/json"
+    yield "empty", b"", content_type
+    yield (
+        "another root",
+        content.replace(b"<profil ", b"<dump ").replace(b"</profil>", b"</dump>"),
+        content_type,
+    )
+    declaration = b'<!DOCTYPE profil [<!ENTITY x SYSTEM "file:///etc/hostname">]>\n'
+    yield "a DOCTYPE", content.replace(b"<profil ", declaration + b"<profil ", 1), content_type
+    yield "not UTF-8", content.replace("Město".encode(), "Město".encode("cp1250")), content_type
+
+
 VALID_REQUESTS: dict[tuple[str, str], Callable[[Context], Example]] = {
     ("POST", "/v1/keys"): _key_example,
     ("POST", "/v1/vendors"): _vendor_example,
@@ -181,6 +213,7 @@ VALID_REQUESTS: dict[tuple[str, str], Callable[[Context], Example]] = {
     ("PATCH", "/v1/pilots/{pilot_id}"): _pilot_patch_example,
     ("POST", "/v1/procurements"): _procurement_example,
     ("POST", "/v1/procurements/{ocid}/steps"): _step_example,
+    ("POST", "/v1/imports/buyer-profile"): _buyer_profile_example,
 }
 
 
@@ -258,6 +291,21 @@ def test_one_thing_wrong_is_4xx_and_writes_nothing(
 ) -> None:
     example = VALID_REQUESTS[route](Context(client, make_key, session))
     before = row_counts()
+    if example.content is not None:
+        for what, content, media_type in _file_mutations(example.content, example.content_type):
+            headers = {**example.headers, "Content-Type": media_type}
+            response = client.request(
+                example.method, example.path, content=content, headers=headers
+            )
+            assert 400 <= response.status_code < 500, f"{what}: {response.status_code}"
+            assert response.headers["content-type"] == "application/problem+json", what
+            assert row_counts() == before, f"{what}: rows written"
+        headers = {**example.headers, "Content-Type": example.content_type}
+        accepted = client.request(
+            example.method, example.path, content=example.content, headers=headers
+        )
+        assert accepted.status_code == example.ok, accepted.text
+        return
     for what, body in _mutations(example.body):
         response = client.request(example.method, example.path, json=body, headers=example.headers)
         assert 400 <= response.status_code < 500, f"{what}: {response.status_code}"

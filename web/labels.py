@@ -216,6 +216,9 @@ EXTERNAL_IDS: dict[str, str] = {
     "ted": "TED",
     "nen": "NEN",
     "contract_register": "Registr smluv",
+    "buyer_profile_code": "Profil zadavatele (evidenční číslo)",
+    "buyer_profile_procurement_id": "Zakázka na profilu zadavatele",
+    "buyer_profile_part_id": "Část zakázky na profilu zadavatele",
 }
 
 SEVERITIES: dict[str, str] = {
@@ -402,6 +405,7 @@ STEP_RECORD_FIELDS: dict[str, str] = {
     "documents": "Dokumenty",
     "corrected_by": "Opraveno kroky",
     "effective_data": "Platné údaje po opravách",
+    "imported_from": "Převzato z profilu zadavatele (soubor, prvek)",
 }
 
 

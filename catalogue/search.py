@@ -21,6 +21,7 @@ matching documents without joining pilots or their tags.
 from __future__ import annotations
 
 import time
+from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -126,13 +127,13 @@ def index_many(
 
 
 def _fts5_expression(groups: list[tuple[list[str], list[str]]], tags: TagFilters) -> str:
-    parts = ["{tokens} : (" + fts5_query(groups) + ")"]
+    parts = ["{tokens} : (" + fts5_query(groups) + ")"] if groups else []
     parts += ["{tags} : (" + " OR ".join(f'"{t}"' for t in one) + ")" for one in tags]
     return " AND ".join(parts)
 
 
 def _ts_expression(groups: list[tuple[list[str], list[str]]], tags: TagFilters) -> str:
-    parts = [tsquery(groups)]
+    parts = [tsquery(groups)] if groups else []
     parts += ["(" + " | ".join(f"'{t}'" for t in _pg_tags(one)) + ")" for one in tags]
     return " & ".join(parts)
 
@@ -272,6 +273,12 @@ def count_tags(session: Session, found: Ranking, kinds: Sequence[str]) -> dict[s
     ``kinds``, counted by ``ts_stat`` over the documents' tag lexemes (weight A) alone."""
     if found.tsquery is None:
         raise ValueError("tag counts need a pilot text match on PostgreSQL")
+    return _tag_lexeme_counts(session, found.tsquery, kinds)
+
+
+def _tag_lexeme_counts(session: Session, tsquery_text: str, kinds: Sequence[str]) -> dict[str, int]:
+    """PostgreSQL: the weight-A tag lexemes of the documents matching ``tsquery_text``
+    that start with one of ``kinds``, with how many documents hold each."""
     documents = (
         "'SELECT ts_filter(document, ''{a}'') FROM pilot_fts WHERE document @@ CAST(' "
         "|| quote_literal(:q) || ' AS tsquery)'"
@@ -279,8 +286,28 @@ def count_tags(session: Session, found: Ranking, kinds: Sequence[str]) -> dict[s
     wanted = " OR ".join(f"starts_with(word, '~{kind}')" for kind in kinds) or "false"
     query = text(f"SELECT word, ndoc FROM ts_stat({documents}) WHERE {wanted}")
     with answered_from_index(session):
-        rows = session.execute(query, {"q": found.tsquery}).all()
+        rows = session.execute(query, {"q": tsquery_text}).all()
     return {str(word)[1:]: int(count) for word, count in rows}
+
+
+def filtered_tag_counts(session: Session, tags: TagFilters, kinds: Sequence[str]) -> dict[str, int]:
+    """How many of the pilots carrying a token of every filter in ``tags`` (no text) hold
+    each tag token of one of ``kinds``, from the index alone: the filters intersect posting
+    lists there and the matches' facet tokens come back with them (SQLite: the plain
+    ``FACETS_TABLE`` by id; PostgreSQL: ``ts_stat`` over their weight-A lexemes), instead
+    of looking up every match's tags row by row (300 ms for one area of 100,000 pilots)."""
+    if not tags or any(not one for one in tags):
+        raise ValueError("filtered tag counts need at least one tag filter, each non-empty")
+    if dialect_name(session) == "postgresql":
+        return _tag_lexeme_counts(session, _ts_expression([], tags), kinds)
+    statement = text(
+        f"SELECT group_concat(f.tags, ' ') FROM pilot_fts JOIN {FACETS_TABLE} f "
+        "ON f.id = pilot_fts.rowid WHERE pilot_fts MATCH :q"
+    )
+    concatenated = session.execute(statement, {"q": _fts5_expression([], tags)}).scalar()
+    counted = Counter((concatenated or "").split())
+    wanted = tuple(kinds)
+    return {token: n for token, n in counted.items() if token.startswith(wanted)}
 
 
 def index_tag_counts(session: Session, kinds: Sequence[str]) -> dict[str, int]:

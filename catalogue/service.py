@@ -780,7 +780,7 @@ def search_pilots(
     position = decode_cursor(listed, cursor) or {}
     matches = _PilotMatches(ranking, conditions, _needs_town(params), tagged=bool(tags))
     next_position: dict[str, Any] | None
-    tokens: Counter[str] | None = None
+    tokens: Mapping[str, int] | None = None
     if sort == "relevance" and ranking is not None:
         first = _first_page_with_tags(session, matches, position, limit) if params.facets else None
         if first is not None:
@@ -812,6 +812,8 @@ def search_pilots(
     ids = ids[:limit]
     facets = None
     if params.facets:
+        if ranking is None:
+            tokens = _tag_filter_counts(session, params, geo)
         facets = _pilot_facets(session, matches, params.facets, tokens)
     return SearchResult(
         rows=_load_pilots(session, ids),
@@ -819,6 +821,18 @@ def search_pilots(
         next_cursor=encode_cursor(listed, next_position) if next_position else None,
         facets=facets,
     )
+
+
+def _tag_filter_counts(
+    session: Session, params: CatalogueSearch, geo: _Geo
+) -> dict[str, int] | None:
+    """No text, and every filter one the full-text index holds tokens for (area, status,
+    standard, MIM, vendor, solution, town): the filtered set's facet tag counts, from the
+    index. None when a filter needs the tables (or there is none)."""
+    conditions, tags = _pilot_conditions(params, geo, indexed=True)
+    if conditions or not tags:
+        return None
+    return search.filtered_tag_counts(session, tags, search.FACET_KINDS)
 
 
 def _needs_town(params: CatalogueSearch) -> bool:

@@ -21,6 +21,7 @@ from tests.factories_catalogue import (
     KNEZICE,
     NYMBURK,
     TABOR,
+    VALID_ICOS,
     make_pilot,
     make_solution,
     make_vendor,
@@ -646,3 +647,63 @@ def test_facets_of_the_whole_catalogue_equal_the_facets_of_a_filter_that_keeps_a
     assert whole["status"] == {"pilot": 2, "in_production": 1, "planned": 1, "discontinued": 1}
     assert whole["mim"] == {"mim1": 2, "mim2": 3}
     assert sum(whole["region"].values()) == 5
+
+
+def test_facets_of_tag_filters_without_text_come_from_the_index(
+    client: TestClient, session: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Without text, filters the index holds tokens for (area, status, standard, MIM,
+    vendor, solution, town) are counted from the index; they must count what walking the
+    filtered pilots counts (population_min=0 keeps every pilot but needs the tables)."""
+    vendor = make_vendor(session)
+    other = make_vendor(session, ico=VALID_ICOS[1], name="Jiný dodavatel")
+    sensors = make_solution(
+        session, vendor, name="Sensors", standards=["lorawan", "mqtt"], mims=["mim1"]
+    )
+    meters = make_solution(session, other, name="Meters", standards=["modbus"], mims=["mim2"])
+    for code, status, areas, used in (
+        (KNEZICE, "pilot", ["energy_environment"], [sensors.id]),
+        (NYMBURK, "in_production", ["mobility", "economy"], [meters.id]),
+        (ABERTAMY, "pilot", ["everyday_life", "mobility"], [sensors.id, meters.id]),
+        (TABOR, "planned", ["public_administration"], []),
+        (HOSTETIN, "discontinued", ["energy_environment", "mobility"], [meters.id]),
+        (HOSTETIN, "pilot", ["mobility"], [sensors.id]),
+    ):
+        make_pilot(session, municipality_code=code, status=status, areas=areas, solution_ids=used)
+    session.commit()
+    calls: list[object] = []
+    counted = search.filtered_tag_counts
+
+    def spy(*args: object, **kwargs: object) -> dict[str, int]:
+        calls.append(args[1])
+        return counted(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(search, "filtered_tag_counts", spy)
+    facets = "area,status,standard,mim,region"
+    for filters in (
+        {"area": "mobility"},
+        {"area": ["mobility", "energy_environment"], "status": "pilot"},
+        {"status": ["pilot", "discontinued"], "standard": "lorawan"},
+        {"mim": "mim2"},
+        {"vendor_id": vendor.id},
+        {"solution_id": meters.id, "area": "mobility"},
+        {"municipality": HOSTETIN},
+        {"area": "economy", "status": "planned"},
+    ):
+        before = len(calls)
+        indexed = client.get("/v1/pilots", params={**filters, "facets": facets}).json()
+        assert len(calls) == before + 1, filters
+        walked = client.get(
+            "/v1/pilots", params={**filters, "facets": facets, "population_min": 0}
+        ).json()
+        assert len(calls) == before + 1, filters
+        assert indexed["facets"] == walked["facets"], filters
+        assert indexed["items"] == walked["items"], filters
+    by_area = client.get("/v1/pilots", params={"area": "mobility", "facets": facets}).json()
+    assert by_area["facets"]["area"] == {
+        "mobility": 4,
+        "economy": 1,
+        "everyday_life": 1,
+        "energy_environment": 1,
+    }
+    assert by_area["facets"]["status"] == {"in_production": 1, "pilot": 2, "discontinued": 1}

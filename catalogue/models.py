@@ -148,6 +148,19 @@ class CatalogueTag(SQLModel, table=True):
     entity_id: int
 
 
+class CatalogueRevision(SQLModel, table=True):
+    """One row: the revision of what the pilots' facets count (their tags, status or town,
+    a town's region), a random token that each transaction changing them replaces as it
+    commits, so the whole catalogue's facets are counted once per revision, not on every
+    request (see ``catalogue.service``). Random, not a counter: a restored backup or a
+    recreated database never repeats a revision with other contents."""
+
+    __tablename__ = "catalogue_revision"
+
+    id: int = Field(default=1, primary_key=True)
+    revision: str = Field(max_length=32)
+
+
 def columns(model: type[SQLModel]) -> ReadOnlyColumnCollection[str, Column[Any]]:
     """The table's columns, typed for query building (``columns(Pilot).status``)."""
     return model.__table__.c  # type: ignore[attr-defined, no-any-return]

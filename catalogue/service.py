@@ -5,6 +5,7 @@ Services flush, never commit; the request's session commits.
 
 from __future__ import annotations
 
+import uuid
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from contextlib import nullcontext
@@ -19,6 +20,7 @@ from sqlalchemy import (
     cast,
     column,
     delete,
+    event,
     func,
     insert,
     literal,
@@ -26,7 +28,9 @@ from sqlalchemy import (
     select,
     table,
     union_all,
+    update,
 )
+from sqlalchemy.orm import Session as OrmSession
 from sqlalchemy.sql import ColumnElement, Select
 from sqlmodel import Session
 
@@ -51,7 +55,15 @@ from catalogue.geo import (
     haversine_km,
 )
 from catalogue.lockin import lockin_score
-from catalogue.models import CatalogueTag, Municipality, Pilot, Solution, Vendor, columns
+from catalogue.models import (
+    CatalogueRevision,
+    CatalogueTag,
+    Municipality,
+    Pilot,
+    Solution,
+    Vendor,
+    columns,
+)
 from catalogue.schemas import (
     PilotCreate,
     PilotUpdate,
@@ -337,6 +349,7 @@ def _refresh_pilot(session: Session, pilot: Pilot, solutions: Sequence[Solution]
     tags += [("vendor", str(i)) for i in pilot.vendor_ids]
     session.add(pilot)
     _set_tags(session, "pilot", pilot.id, tags)
+    _catalogue_changed(session)
     search.index_document(
         session,
         "pilot",
@@ -1071,7 +1084,7 @@ def _pilot_facets(
         return _facets_from_tags(tokens, kinds, counts)
     postgres = dialect_name(session) == "postgresql"
     if matches.ranking is None and not matches.conditions:
-        return _catalogue_facets(session, kinds, counts, postgres=postgres)
+        return _catalogue_facets_of_revision(session, kinds, counts, postgres=postgres)
     if not postgres and matches.ranking is not None and matches.ranking.tagged is not None:
         # SQLite text search: the tags come with the matches from the index itself.
         tagged = matches.ranking.tagged.subquery("tagged")
@@ -1138,6 +1151,72 @@ def _pilot_facets(
         if facet in counts and value is not None:
             counts[facet][value] = int(count)
     return {facet: dict(counted) for facet, counted in counts.items()}
+
+
+# The whole catalogue's facets, by database and facets asked: the revision they were
+# counted at and the counts.
+_catalogue_facet_cache: dict[
+    tuple[str, tuple[str, ...]], tuple[str, dict[str, dict[str, int]]]
+] = {}
+_CHANGED = "catalogue changed in"
+
+
+def _catalogue_changed(session: Session) -> None:
+    """This transaction changes what the pilots' facets count: the catalogue gets a new
+    revision when it commits."""
+    session.info[_CHANGED] = session.get_transaction()
+
+
+def _changes_catalogue(session: Session) -> bool:
+    return session.info.get(_CHANGED) is not None and (
+        session.info[_CHANGED] is session.get_transaction()
+    )
+
+
+@event.listens_for(OrmSession, "before_commit")
+def _new_revision(session: OrmSession) -> None:
+    """Whatever commits a transaction that changed the catalogue (a request, the CLI, a
+    test's factory) gives the catalogue a new revision, last, so the one row is locked only
+    while committing."""
+    if not _changes_catalogue(session):  # type: ignore[arg-type]
+        return
+    del session.info[_CHANGED]
+    revision = columns(CatalogueRevision)
+    session.execute(
+        update(CatalogueRevision).where(revision.id == 1).values(revision=uuid.uuid4().hex)
+    )
+
+
+def catalogue_revision(session: Session) -> str | None:
+    """The catalogue's committed revision (None on a database without the row)."""
+    found = session.get(CatalogueRevision, 1, populate_existing=True)
+    return None if found is None else found.revision
+
+
+def _catalogue_facets_of_revision(
+    session: Session,
+    kinds: Sequence[str],
+    counts: dict[str, Counter[str]],
+    *,
+    postgres: bool,
+) -> dict[str, dict[str, int]]:
+    """The whole catalogue's facets, counted once per catalogue revision and database.
+
+    The revision is read before the counts: a count read later is at least as new as the
+    revision it is kept under, never older. A transaction that changed the catalogue and
+    has not committed counts its own view and keeps nothing."""
+    if _changes_catalogue(session):
+        return _catalogue_facets(session, kinds, counts, postgres=postgres)
+    revision = catalogue_revision(session)
+    if revision is None:
+        return _catalogue_facets(session, kinds, counts, postgres=postgres)
+    key = (session.get_bind().engine.url.render_as_string(), tuple(counts))
+    kept = _catalogue_facet_cache.get(key)
+    if kept is not None and kept[0] == revision:
+        return {facet: dict(counted) for facet, counted in kept[1].items()}
+    found = _catalogue_facets(session, kinds, counts, postgres=postgres)
+    _catalogue_facet_cache[key] = (revision, {facet: dict(c) for facet, c in found.items()})
+    return found
 
 
 def _catalogue_facets(

@@ -13,10 +13,12 @@ from sqlmodel import Session
 
 from catalogue import search, service
 from catalogue.registry import COLUMNS, upsert_municipalities
+from catalogue.schemas import PilotUpdate, SolutionUpdate
 from catalogue.text import query_groups
 from tests.conftest import MakeKey, on_postgres
 from tests.factories_catalogue import (
     ABERTAMY,
+    ADMIN,
     HOSTETIN,
     KNEZICE,
     NYMBURK,
@@ -647,6 +649,71 @@ def test_facets_of_the_whole_catalogue_equal_the_facets_of_a_filter_that_keeps_a
     assert whole["status"] == {"pilot": 2, "in_production": 1, "planned": 1, "discontinued": 1}
     assert whole["mim"] == {"mim1": 2, "mim2": 3}
     assert sum(whole["region"].values()) == 5
+
+
+def test_facets_of_the_whole_catalogue_are_counted_once_per_revision(
+    client: TestClient, session: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The whole catalogue's facets are counted once, then reused until a committed change
+    of a pilot (new, edited status or areas, a solution's standards) gives the catalogue a
+    new revision; a change rolled back leaves it as it was."""
+    vendor = make_vendor(session)
+    sensors = make_solution(session, vendor, name="Sensors", standards=["lorawan"], mims=[])
+    first = make_pilot(session, municipality_code=KNEZICE, status="pilot", areas=["mobility"])
+    session.commit()
+    counted: list[int] = []
+    count = service._catalogue_facets
+
+    def spy(*args: object, **kwargs: object) -> dict[str, dict[str, int]]:
+        counted.append(1)
+        return count(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(service, "_catalogue_facets", spy)
+
+    def facets() -> dict[str, dict[str, int]]:
+        answer = client.get("/v1/pilots", params={"facets": "area,status,standard"})
+        assert answer.status_code == 200, answer.text
+        found: dict[str, dict[str, int]] = answer.json()["facets"]
+        return found
+
+    revision = service.catalogue_revision(session)
+    assert facets() == {"area": {"mobility": 1}, "status": {"pilot": 1}, "standard": {}}
+    assert facets()["area"] == {"mobility": 1}
+    assert len(counted) == 1
+    # A new pilot: a new revision, counted again.
+    make_pilot(
+        session,
+        municipality_code=NYMBURK,
+        status="planned",
+        areas=["economy"],
+        solution_ids=[sensors.id],
+    )
+    session.commit()
+    assert service.catalogue_revision(session) != revision
+    assert facets() == {
+        "area": {"mobility": 1, "economy": 1},
+        "status": {"pilot": 1, "planned": 1},
+        "standard": {"lorawan": 1},
+    }
+    assert len(counted) == 2
+    # An edit of the status and areas.
+    service.update_pilot(
+        session, ADMIN, first, PilotUpdate(status="in_production", areas=["economy"])
+    )
+    session.commit()
+    assert facets()["status"] == {"in_production": 1, "planned": 1}
+    assert facets()["area"] == {"economy": 2}
+    assert len(counted) == 3
+    # A solution's standards reach its pilots.
+    service.update_solution(session, ADMIN, sensors, SolutionUpdate(standards=["mqtt"]))
+    session.commit()
+    assert facets()["standard"] == {"mqtt": 1}
+    # Rolled back: the same revision, the same counts, not counted again.
+    before = len(counted)
+    make_pilot(session, municipality_code=TABOR, status="pilot", areas=["mobility"])
+    session.rollback()
+    assert facets()["area"] == {"economy": 2}
+    assert len(counted) == before
 
 
 def test_facets_of_tag_filters_without_text_come_from_the_index(

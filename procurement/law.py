@@ -317,7 +317,10 @@ EU_PERIODS: tuple[_EuPeriod, ...] = (
         note="EUR from mondaq.com (27 October 2025) and the Irish procurement office "
         "('apply from 1 January 2026'). NO CZK VALUE FOR 2026–2027 WAS FOUND: no source "
         "names a government regulation amending NV 172/2016 for these years (the latest "
-        "consolidated text seen, of mid-2025, has the 435/2023 amounts). Until one is found "
+        "consolidated text seen, of mid-2025, has the 435/2023 amounts). The CZK values "
+        "the Czech amendment would copy are in the Commission's Communication C/2025/7081 "
+        "(OJ C 2025/5732, 23.10.2025, corresponding values in national currencies), which "
+        "the EU's GPA notification for 2026-2027 cites; its table was not read. Until one is found "
         "the CZK amount of 2024–2025 is used, because the regulation applies until it is "
         "amended; replace this row when the amendment is found.",
     ),
@@ -555,7 +558,12 @@ DEADLINES: tuple[DeadlineVersion, ...] = (
         f"§ 219 odst. 1 {ZZVZ}",
         "As enacted: 'do 15 dnů od jejich uzavření', contracts above 500,000 CZK excl. VAT "
         "(§ 219 odst. 1 písm. a)), quoted by slezska.ostrava.cz and respekta.cz. A contract "
-        "in the contract register needs no profile publication (písm. d)).",
+        "in the contract register needs no profile publication (písm. d)). ÚOHS S0051/2023 "
+        "judged a contract of 3.5.2021 against 've lhůtě do 15 dnů'; S0624/2023 (2.10.2023) "
+        "judged one of 21.12.2022 against 30 days, most likely as the later law more "
+        "favourable to the offender (§ 2 odst. 1 zákona č. 250/2016 Sb.; the reasoning was "
+        "not read). That rule concerns the fine, not the duty: the finding here keeps the "
+        "15 days in force when the contract was signed.",
         to=_BEFORE_2023,
         value_above="500000",
     ),
@@ -566,8 +574,9 @@ DEADLINES: tuple[DeadlineVersion, ...] = (
         f"§ 219 odst. 1 {ZZVZ}, ve znění {AMENDMENT_2023}",
         "'do 30 dnů od jejich uzavření' from 16 July 2023 (consolidated text at 16.7.2023, "
         "zakony.kurzy.cz; zákon č. 166/2023 Sb. in force 16 July 2023 per denik.obce.cz). "
-        "The amending act's transitional article was not read: a contract signed from that "
-        "day gets 30 days.",
+        "The amending act's transitional article (čl. II) was not read (sagit.cz holds the "
+        "act, only its čl. I was seen); CMS (June 2023) reads it as procedures begun after "
+        "16 July 2023 following the new law. A contract signed from that day gets 30 days.",
         frm=AMENDMENT_2023_FROM,
         to=_DAY_BEFORE_2025,
         value_above="500000",
@@ -580,8 +589,10 @@ DEADLINES: tuple[DeadlineVersion, ...] = (
         "Value limit 1,000,000 CZK excl. VAT from 3 April 2025: cijeurope.com (22 January "
         "2025, the bill as passed by the Chamber: 'from CZK 500,000 to CZK 1 million'); the "
         "ÚOHS press release of 12 March 2025 confirms the raise without the figure. No "
-        "transitional provision was found in zákon č. 69/2025 Sb.: a contract signed from "
-        "that day follows the new limit.",
+        "transitional provision was found in zákon č. 69/2025 Sb. (its table of contents on "
+        "novyepis.cz: čl. III amends ZZVZ, čl. VI účinnost, no 'Přechodná ustanovení' "
+        "heading; the text of čl. III was not readable): a contract signed from that day "
+        "follows the new limit.",
         frm=AMENDMENT_2025_FROM,
         value_above="1000000",
         confidence="secondary",

@@ -4,7 +4,9 @@ bad files, and that imports are idempotent and append-only."""
 
 from __future__ import annotations
 
+import csv
 import hashlib
+import io
 import json
 
 import pytest
@@ -29,7 +31,14 @@ from tests.factories_imports import (
     steps_of,
     tree_size,
 )
-from tests.factories_procurement import BUYER, OTHER_BUYER, at, create_procurement, step
+from tests.factories_procurement import (
+    BUYER,
+    OTHER_BUYER,
+    at,
+    create_procurement,
+    post_step,
+    step,
+)
 
 IMPORTED = 14  # parts of current.xml that become procurements (4 are skipped)
 STEPS = 12 + 4 + 2 + 4 + 10  # zakazka 1 (parts 1 and 2), 2, 3, then one contract each
@@ -148,6 +157,20 @@ def test_each_step_records_where_it_comes_from_in_its_ledger_entry(
     entry = json.loads(exported[contract["seq"] - 1])
     assert entry["imported_from"] == one["imported_from"]
     assert hashlib.sha256(exported[contract["seq"] - 1].encode()).hexdigest() == one["entry_hash"]
+    # The CSV export names the source too, as JSON (empty for steps posted through the API).
+    table = list(csv.DictReader(io.StringIO(client.get("/v1/exports/steps?format=csv").text)))
+    rows = {int(row["seq"]): row for row in table if row["ocid"] == ocid}
+    assert json.loads(rows[contract["seq"]]["imported_from"]) == one["imported_from"]
+    # A step posted through the API has no source: an empty cell.
+    own = create_procurement(client, officer)
+    post_step(
+        client,
+        officer,
+        own,
+        step("procurement_approved", at("2026-02-01"), body="council", resolution_id="R/1"),
+    )
+    table = list(csv.DictReader(io.StringIO(client.get("/v1/exports/steps?format=csv").text)))
+    assert [row["imported_from"] for row in table if row["ocid"] == own] == [""]
 
 
 def test_a_step_the_order_rules_would_refuse_carries_its_order_note(

@@ -84,8 +84,10 @@ STEP_COLUMNS = (
     "data",
     "documents",
     "findings",
+    "imported_from",
 )
-# data, documents and findings are JSON texts ({ or [): nothing a spreadsheet would run.
+# data, documents, findings and imported_from (empty for steps posted through the API) are
+# JSON texts ({ or [): nothing a spreadsheet would run.
 STEP_TEXT: frozenset[int] = frozenset()
 
 
@@ -256,6 +258,7 @@ def steps_query(dialect: str, filters: ExportFilters, *, csv: bool) -> sa.Select
             _entry_field(dialect, "data", as_json=True),
             _entry_field(dialect, "documents", as_json=True),
             sa.cast(S.c.findings, sa.Text),
+            _entry_field(dialect, "imported_from", as_json=True),
         ]
     else:
         columns = [E.c.entry_bytes]

@@ -9,6 +9,12 @@
    ``ocdskit compile --package --linked-releases --schema <local schema>`` reading the same
    releases from a file. Target: faster than ocdskit.
 
+Steps CSV, 1,000,000 steps, December 2026 (2 shared cores, best of 2, rows/s, export and
+COPY of the same SELECT):
+  e3b01fd (data, documents; entry parsed once a member)        63,077  (COPY 123,313, 51 %)
+  + imported_from, parsed once a member (3 parses a row)       56,430  (COPY  94,414, 60 %)
+  + imported_from, parsed once a row (LATERAL ... OFFSET 0)    69,906  (COPY 118,945, 59 %)
+
 Usage (needs ``pip install -e '.[bench]'`` for ocdskit):
 
     SMARTSTEPS_BENCH_DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1:5432/postgres \\

@@ -1205,18 +1205,16 @@ def _catalogue_facets_of_revision(
     The revision is read before the counts: a count read later is at least as new as the
     revision it is kept under, never older. A transaction that changed the catalogue and
     has not committed counts its own view and keeps nothing."""
-    if _changes_catalogue(session):
-        return _catalogue_facets(session, kinds, counts, postgres=postgres)
-    revision = catalogue_revision(session)
+    revision = None if _changes_catalogue(session) else catalogue_revision(session)
     if revision is None:
         return _catalogue_facets(session, kinds, counts, postgres=postgres)
     key = (session.get_bind().engine.url.render_as_string(), tuple(counts))
     kept = _catalogue_facet_cache.get(key)
-    if kept is not None and kept[0] == revision:
-        return {facet: dict(counted) for facet, counted in kept[1].items()}
-    found = _catalogue_facets(session, kinds, counts, postgres=postgres)
-    _catalogue_facet_cache[key] = (revision, {facet: dict(c) for facet, c in found.items()})
-    return found
+    if kept is None or kept[0] != revision:
+        kept = (revision, _catalogue_facets(session, kinds, counts, postgres=postgres))
+        _catalogue_facet_cache[key] = kept
+    # A copy: the caller's answer must not change the kept counts.
+    return {facet: dict(counted) for facet, counted in kept[1].items()}
 
 
 def _catalogue_facets(
